@@ -1,0 +1,111 @@
+"""pyworkflow: durable workflow processes with Amazon SWF's programming model.
+
+The everyday names are re-exported here; each also lives at its own module path.
+"""
+
+import logging
+
+from .activity import (
+    Activity,
+    ActivityAborted,
+    ActivityCanceled,
+    ActivityCompleted,
+    ActivityExecution,
+    ActivityFailed,
+    ActivityMonitor,
+    ActivityResult,
+    ActivityTimedOut,
+)
+from .decision import (
+    CancelActivity,
+    CancelProcess,
+    CancelTimer,
+    CompleteProcess,
+    ContinueAsNew,
+    Decision,
+    FailProcess,
+    RecordMarker,
+    RequestCancelProcess,
+    ScheduleActivity,
+    SignalProcess,
+    StartChildProcess,
+    Timer,
+)
+from .exceptions import (
+    InvalidDecisionError,
+    InvalidPayloadError,
+    ProcessAlreadyOpenException,
+    ProcessClosedException,
+    UnknownActivityException,
+    UnknownDecisionException,
+    UnknownProcessException,
+    UnknownResourceException,
+)
+from .manager import Manager
+from .process import (
+    Process,
+    ProcessCanceled,
+    ProcessCompleted,
+    ProcessFailed,
+    ProcessResult,
+    ProcessStatus,
+    ProcessTerminated,
+    ProcessTimedOut,
+)
+from .signal import Signal
+from .task import ActivityTask, DecisionTask
+from .worker import ActivityWorker, DecisionWorker, WorkerThread
+from .workflow import DefaultWorkflow, RuleSetWorkflow, Workflow
+
+__all__ = [
+    "Activity",
+    "ActivityAborted",
+    "ActivityCanceled",
+    "ActivityCompleted",
+    "ActivityExecution",
+    "ActivityFailed",
+    "ActivityMonitor",
+    "ActivityResult",
+    "ActivityTask",
+    "ActivityTimedOut",
+    "ActivityWorker",
+    "CancelActivity",
+    "CancelProcess",
+    "CancelTimer",
+    "CompleteProcess",
+    "ContinueAsNew",
+    "Decision",
+    "DecisionTask",
+    "DecisionWorker",
+    "DefaultWorkflow",
+    "FailProcess",
+    "InvalidDecisionError",
+    "InvalidPayloadError",
+    "Manager",
+    "Process",
+    "ProcessAlreadyOpenException",
+    "ProcessCanceled",
+    "ProcessClosedException",
+    "ProcessCompleted",
+    "ProcessFailed",
+    "ProcessResult",
+    "ProcessStatus",
+    "ProcessTerminated",
+    "ProcessTimedOut",
+    "RecordMarker",
+    "RequestCancelProcess",
+    "RuleSetWorkflow",
+    "ScheduleActivity",
+    "Signal",
+    "SignalProcess",
+    "StartChildProcess",
+    "Timer",
+    "UnknownActivityException",
+    "UnknownDecisionException",
+    "UnknownProcessException",
+    "UnknownResourceException",
+    "WorkerThread",
+    "Workflow",
+]
+
+logging.getLogger("pyworkflow").addHandler(logging.NullHandler())

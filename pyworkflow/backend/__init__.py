@@ -1,0 +1,1 @@
+"""Backends: where processes live. Import each from its own module."""

@@ -1,0 +1,100 @@
+"""The Backend contract: what Manager needs from wherever processes live.
+
+Polls return None at once when nothing is due; waiting is the workers' job,
+helped by ``wait_for_work``, which a backend can make wake early on new work.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from ..activity import ActivityResult
+from ..decision import Decision
+from ..defaults import Defaults
+from ..process import Process
+from ..task import ActivityTask, DecisionTask
+
+
+class Backend(ABC):
+    @abstractmethod
+    def register_workflow(
+        self,
+        name: str,
+        category: str = Defaults.DECISION_CATEGORY,
+        timeout: float = Defaults.WORKFLOW_TIMEOUT,
+        decision_timeout: float = Defaults.DECISION_TIMEOUT,
+    ) -> None: ...
+
+    @abstractmethod
+    def register_activity(
+        self,
+        name: str,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        scheduled_timeout: float = Defaults.ACTIVITY_SCHEDULED_TIMEOUT,
+        execution_timeout: float = Defaults.ACTIVITY_EXECUTION_TIMEOUT,
+        heartbeat_timeout: float = Defaults.ACTIVITY_HEARTBEAT_TIMEOUT,
+    ) -> None: ...
+
+    @abstractmethod
+    def start_process(self, process: Process) -> str:
+        """Start ``process``; its id if it has one (unique among open processes), else a uuid."""
+
+    @abstractmethod
+    def signal_process(self, process_id: str, signal_name: str, data: Any = None) -> None: ...
+
+    @abstractmethod
+    def cancel_process(self, process_id: str, details: Any = None) -> None:
+        """Close the process at once as canceled, with its activities and children per policy."""
+
+    @abstractmethod
+    def request_cancel_process(self, process_id: str, details: Any = None) -> None:
+        """Ask the process's decider to cancel; it sees a CancelRequestedEvent and chooses."""
+
+    @abstractmethod
+    def terminate_process(
+        self, process_id: str, reason: Any = None, details: Any = None
+    ) -> None: ...
+
+    @abstractmethod
+    def process_by_id(self, process_id: str) -> Process:
+        """The open run of ``process_id``, else its latest closed one."""
+
+    @abstractmethod
+    def processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> list[Process]:
+        """Processes filtered by workflow name, tag and status: a status name, 'closed' or 'all'."""
+
+    @abstractmethod
+    def poll_activity_task(
+        self, category: str = Defaults.ACTIVITY_CATEGORY, identity: str | None = None
+    ) -> ActivityTask | None: ...
+
+    @abstractmethod
+    def poll_decision_task(
+        self, category: str = Defaults.DECISION_CATEGORY, identity: str | None = None
+    ) -> DecisionTask | None: ...
+
+    @abstractmethod
+    def heartbeat_activity_task(self, task: ActivityTask) -> bool:
+        """Record a sign of life; True when cancellation of the task was requested."""
+
+    @abstractmethod
+    def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None: ...
+
+    @abstractmethod
+    def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None: ...
+
+    @abstractmethod
+    def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
+        """The decider could not decide: record it, and offer the task again after a backoff."""
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Block up to ``timeout`` seconds, returning early when work may have arrived."""
+        time.sleep(timeout)
+
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
+        """Release connections; the backend is not used afterwards."""

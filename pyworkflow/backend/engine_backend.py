@@ -1,0 +1,103 @@
+"""A Backend that applies the engine's rules over a store: the base of memory, SQLite
+and PostgreSQL, which differ only in the store they hand it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..activity import ActivityResult
+from ..clock import Clock, utcnow
+from ..decision import Decision
+from ..defaults import Defaults
+from ..engine import ActivityType, Engine, Registry, Store, WorkflowType
+from ..process import Process
+from ..task import ActivityTask, DecisionTask
+from .base import Backend
+
+
+class EngineBackend(Backend):
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self.registry = Registry()
+        self.engine = Engine(store, self.registry, clock)
+
+    def register_workflow(
+        self,
+        name: str,
+        category: str = Defaults.DECISION_CATEGORY,
+        timeout: float = Defaults.WORKFLOW_TIMEOUT,
+        decision_timeout: float = Defaults.DECISION_TIMEOUT,
+    ) -> None:
+        self.registry.workflows[name] = WorkflowType(name, category, timeout, decision_timeout)
+
+    def register_activity(
+        self,
+        name: str,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        scheduled_timeout: float = Defaults.ACTIVITY_SCHEDULED_TIMEOUT,
+        execution_timeout: float = Defaults.ACTIVITY_EXECUTION_TIMEOUT,
+        heartbeat_timeout: float = Defaults.ACTIVITY_HEARTBEAT_TIMEOUT,
+    ) -> None:
+        self.registry.activities[name] = ActivityType(
+            name, category, scheduled_timeout, execution_timeout, heartbeat_timeout
+        )
+
+    def start_process(self, process: Process) -> str:
+        return self.engine.start_process(process)
+
+    def signal_process(self, process_id: str, signal_name: str, data: Any = None) -> None:
+        self.engine.signal_process(process_id, signal_name, data)
+
+    def cancel_process(self, process_id: str, details: Any = None) -> None:
+        self.engine.cancel_process(process_id, details)
+
+    def request_cancel_process(self, process_id: str, details: Any = None) -> None:
+        self.engine.request_cancel_process(process_id, details)
+
+    def terminate_process(self, process_id: str, reason: Any = None, details: Any = None) -> None:
+        self.engine.terminate_process(process_id, reason, details)
+
+    def process_by_id(self, process_id: str) -> Process:
+        return self.engine.process_by_id(process_id)
+
+    def processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> list[Process]:
+        return self.engine.processes(workflow, tag, status)
+
+    def poll_activity_task(
+        self, category: str = Defaults.ACTIVITY_CATEGORY, identity: str | None = None
+    ) -> ActivityTask | None:
+        return self.engine.claim_activity_task(category)
+
+    def poll_decision_task(
+        self, category: str = Defaults.DECISION_CATEGORY, identity: str | None = None
+    ) -> DecisionTask | None:
+        return self.engine.claim_decision_task(category)
+
+    def heartbeat_activity_task(self, task: ActivityTask) -> bool:
+        return self.engine.heartbeat_activity_task(task)
+
+    def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
+        self.engine.complete_activity_task(task, result)
+
+    def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
+        self.engine.complete_decision_task(task, decisions)
+
+    def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
+        self.engine.fail_decision_task(task, reason, details)
+
+    def wait_for_work(self, timeout: float) -> None:
+        # A deadline already past was handled by the last poll, or is another
+        # category's work: only a future one shortens the wait.
+        due = self.store.next_due_at()
+        now = self.clock()
+        if due is not None and due > now:
+            timeout = min(timeout, (due - now).total_seconds())
+        if timeout > 0:
+            self.store.wait_for_change(timeout)
+
+    def close(self) -> None:
+        self.store.close()

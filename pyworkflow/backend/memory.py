@@ -1,0 +1,305 @@
+"""The in-memory store: the twin of the SQL stores, for tests and development.
+
+Thread-safe: one lock makes each engine call atomic, and a condition wakes idle
+workers the moment another thread commits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from ..clock import Clock, utcnow
+from ..engine.records import (
+    ActivityRecord,
+    ActivityState,
+    DecisionState,
+    ProcessRecord,
+    TimerRecord,
+)
+from ..events import Event
+from .engine_backend import EngineBackend
+
+R = TypeVar("R")
+
+
+def _copy(record: R | None) -> R | None:
+    return None if record is None else replace(record)  # type: ignore[type-var]
+
+
+class _DueHeap:
+    """Deadlines by time; entries go stale when a record moves, and are checked on read."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, Any]] = []
+        self._counter = 0
+
+    def push(self, due: datetime | None, key: Any) -> None:
+        if due is not None:
+            self._counter += 1
+            heapq.heappush(self._heap, (due, self._counter, key))
+
+    def pop_due(self, now: datetime, current_due: Any, limit: int) -> list[Any]:
+        keys: list[Any] = []
+        seen: set[Any] = set()
+        while self._heap and self._heap[0][0] <= now and len(keys) < limit:
+            due, _, key = heapq.heappop(self._heap)
+            if key not in seen and current_due(key) == due:
+                keys.append(key)
+                seen.add(key)
+        return keys
+
+    def earliest(self, current_due: Any) -> datetime | None:
+        while self._heap:
+            due, _, key = self._heap[0]
+            if current_due(key) == due:
+                return due
+            heapq.heappop(self._heap)
+        return None
+
+
+class MemoryData:
+    def __init__(self) -> None:
+        self.runs: dict[str, ProcessRecord] = {}
+        self.open_runs: dict[str, str] = {}
+        self.runs_by_process: dict[str, list[str]] = {}
+        self.histories: dict[str, list[Event]] = {}
+        self.activities: dict[tuple[str, str], ActivityRecord] = {}
+        self.activities_by_run: dict[str, set[str]] = {}
+        self.timers: dict[tuple[str, str], TimerRecord] = {}
+        self.timers_by_run: dict[str, set[str]] = {}
+        self.decision_queues: dict[str, dict[str, None]] = {}
+        self.activity_queues: dict[str, dict[tuple[str, str], None]] = {}
+        self.due_runs = _DueHeap()
+        self.due_activities = _DueHeap()
+        self.due_timers = _DueHeap()
+        self.delayed_decisions = _DueHeap()
+
+
+class MemoryTransaction:
+    def __init__(self, data: MemoryData) -> None:
+        self.d = data
+        self.dirty = False
+
+    # processes
+
+    def insert_process(self, record: ProcessRecord) -> None:
+        self.d.runs_by_process.setdefault(record.process_id, []).append(record.run_id)
+        self.d.histories[record.run_id] = []
+        self._store_run(replace(record))
+
+    def update_process(self, record: ProcessRecord) -> None:
+        self._store_run(replace(record))
+
+    def _store_run(self, record: ProcessRecord) -> None:
+        d = self.d
+        self.dirty = True
+        previous = d.runs.get(record.run_id)
+        d.runs[record.run_id] = record
+        if record.is_open:
+            d.open_runs[record.process_id] = record.run_id
+        elif d.open_runs.get(record.process_id) == record.run_id:
+            del d.open_runs[record.process_id]
+        queue = d.decision_queues.setdefault(record.category, {})
+        if record.decision == DecisionState.SCHEDULED:
+            queue.setdefault(record.run_id, None)
+            if record.decision_failures and (
+                previous is None or previous.decision_ready_at != record.decision_ready_at
+            ):
+                # Only a backoff delays a decision; ready ones need no timer to wake a worker.
+                d.delayed_decisions.push(record.decision_ready_at, record.run_id)
+        else:
+            queue.pop(record.run_id, None)
+        if previous is None or previous.due_at != record.due_at:
+            d.due_runs.push(record.due_at, record.run_id)
+
+    def get_run(self, run_id: str) -> ProcessRecord | None:
+        return _copy(self.d.runs.get(run_id))
+
+    def get_open_run(self, process_id: str) -> ProcessRecord | None:
+        run_id = self.d.open_runs.get(process_id)
+        return None if run_id is None else self.get_run(run_id)
+
+    def get_latest_run(self, process_id: str) -> ProcessRecord | None:
+        open_run = self.get_open_run(process_id)
+        if open_run is not None:
+            return open_run
+        run_ids = self.d.runs_by_process.get(process_id)
+        return self.get_run(run_ids[-1]) if run_ids else None
+
+    def list_runs(
+        self, workflow: str | None, tag: str | None, statuses: Sequence[str]
+    ) -> list[ProcessRecord]:
+        return [
+            replace(run)
+            for run in self.d.runs.values()
+            if run.status in statuses
+            and (workflow is None or run.workflow == workflow)
+            and (tag is None or tag in run.tags)
+        ]
+
+    def open_children(self, parent_run: str) -> list[ProcessRecord]:
+        return [
+            replace(run)
+            for run in self.d.runs.values()
+            if run.parent_run == parent_run and run.is_open
+        ]
+
+    # history
+
+    def append_events(self, run_id: str, events: Iterable[Event]) -> None:
+        self.dirty = True
+        self.d.histories[run_id].extend(events)
+
+    def history(self, run_id: str) -> list[Event]:
+        return list(self.d.histories.get(run_id, ()))
+
+    # activities
+
+    def insert_activity(self, record: ActivityRecord) -> None:
+        self.d.activities_by_run.setdefault(record.run_id, set()).add(record.activity_id)
+        self.update_activity(record)
+
+    def update_activity(self, record: ActivityRecord) -> None:
+        d = self.d
+        self.dirty = True
+        key = (record.run_id, record.activity_id)
+        previous = d.activities.get(key)
+        d.activities[key] = replace(record)
+        queue = d.activity_queues.setdefault(record.category, {})
+        if record.state == ActivityState.SCHEDULED:
+            queue.setdefault(key, None)
+        else:
+            queue.pop(key, None)
+        if previous is None or previous.due_at != record.due_at:
+            d.due_activities.push(record.due_at, key)
+
+    def delete_activity(self, run_id: str, activity_id: str) -> None:
+        record = self.d.activities.pop((run_id, activity_id), None)
+        if record is not None:
+            self.dirty = True
+            self.d.activity_queues[record.category].pop((run_id, activity_id), None)
+            self.d.activities_by_run[run_id].discard(activity_id)
+
+    def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
+        return _copy(self.d.activities.get((run_id, activity_id)))
+
+    def delete_activities_of(self, run_id: str) -> None:
+        for activity_id in list(self.d.activities_by_run.get(run_id, ())):
+            self.delete_activity(run_id, activity_id)
+
+    # timers
+
+    def insert_timer(self, record: TimerRecord) -> None:
+        self.dirty = True
+        self.d.timers[(record.run_id, record.timer_id)] = record
+        self.d.timers_by_run.setdefault(record.run_id, set()).add(record.timer_id)
+        self.d.due_timers.push(record.due_at, (record.run_id, record.timer_id))
+
+    def delete_timer(self, run_id: str, timer_id: str) -> bool:
+        if self.d.timers.pop((run_id, timer_id), None) is None:
+            return False
+        self.dirty = True
+        self.d.timers_by_run[run_id].discard(timer_id)
+        return True
+
+    def has_timer(self, run_id: str, timer_id: str) -> bool:
+        return (run_id, timer_id) in self.d.timers
+
+    def delete_timers_of(self, run_id: str) -> None:
+        for timer_id in list(self.d.timers_by_run.get(run_id, ())):
+            self.delete_timer(run_id, timer_id)
+
+    # claiming and due work
+
+    def next_decision(self, category: str, now: datetime) -> ProcessRecord | None:
+        for run_id in self.d.decision_queues.get(category, {}):
+            run = self.d.runs[run_id]
+            if run.decision_ready_at is None or run.decision_ready_at <= now:
+                return replace(run)
+        return None
+
+    def next_activity(self, category: str) -> ActivityRecord | None:
+        for key in self.d.activity_queues.get(category, {}):
+            return replace(self.d.activities[key])
+        return None
+
+    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
+        keys = self.d.due_runs.pop_due(now, self._run_due, limit)
+        return [replace(self.d.runs[key]) for key in keys]
+
+    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
+        keys = self.d.due_activities.pop_due(now, self._activity_due, limit)
+        return [replace(self.d.activities[key]) for key in keys]
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        keys = self.d.due_timers.pop_due(now, self._timer_due, limit)
+        return [replace(self.d.timers[key]) for key in keys]
+
+    def _run_due(self, run_id: str) -> datetime | None:
+        run = self.d.runs.get(run_id)
+        return None if run is None else run.due_at
+
+    def _activity_due(self, key: tuple[str, str]) -> datetime | None:
+        record = self.d.activities.get(key)
+        return None if record is None else record.due_at
+
+    def _timer_due(self, key: tuple[str, str]) -> datetime | None:
+        record = self.d.timers.get(key)
+        return None if record is None else record.due_at
+
+    def _delayed_decision_due(self, run_id: str) -> datetime | None:
+        run = self.d.runs.get(run_id)
+        if run is None or run.decision != DecisionState.SCHEDULED:
+            return None
+        return run.decision_ready_at
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._data = MemoryData()
+        self._changed = threading.Condition(threading.RLock())
+        self._version = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        with self._changed:
+            tx = MemoryTransaction(self._data)
+            yield tx
+            if tx.dirty:
+                self._version += 1
+                self._changed.notify_all()
+
+    def next_due_at(self) -> datetime | None:
+        with self._changed:
+            tx = MemoryTransaction(self._data)
+            d = self._data
+            candidates = [
+                d.due_runs.earliest(tx._run_due),
+                d.due_activities.earliest(tx._activity_due),
+                d.due_timers.earliest(tx._timer_due),
+                d.delayed_decisions.earliest(tx._delayed_decision_due),
+            ]
+            present = [moment for moment in candidates if moment is not None]
+            return min(present) if present else None
+
+    def wait_for_change(self, timeout: float) -> bool:
+        with self._changed:
+            version = self._version
+            self._changed.wait_for(lambda: self._version != version, timeout=timeout)
+            return self._version != version
+
+    def close(self) -> None:
+        pass
+
+
+class MemoryBackend(EngineBackend):
+    """Keeps everything in this Python process; thread-safe, gone when it exits."""
+
+    def __init__(self, clock: Clock = utcnow) -> None:
+        super().__init__(MemoryStore(), clock=clock)

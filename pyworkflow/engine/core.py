@@ -1,0 +1,643 @@
+"""The SWF rules, once. Memory, SQLite and PostgreSQL differ only in their store.
+
+Each public method is one transaction: it reads the rows it needs, applies the
+rule, and writes the result back. Everything a caller passes is checked before
+the first write, so a refused call changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
+from ..clock import Clock, utcnow
+from ..decision import (
+    CHILD_POLICIES,
+    CancelActivity,
+    CancelProcess,
+    CancelTimer,
+    CompleteProcess,
+    ContinueAsNew,
+    Decision,
+    FailProcess,
+    RecordMarker,
+    RequestCancelProcess,
+    ScheduleActivity,
+    SignalProcess,
+    StartChildProcess,
+    Timer,
+)
+from ..events import (
+    ActivityEvent,
+    ActivityStartedEvent,
+    CancelRequestedEvent,
+    ChildProcessEvent,
+    DecisionEvent,
+    DecisionFailedEvent,
+    DecisionRejectedEvent,
+    DecisionStartedEvent,
+    DecisionTimedOutEvent,
+    Event,
+    ProcessStartedEvent,
+    ProcessTerminatedEvent,
+    ProcessTimedOutEvent,
+    SignalEvent,
+    TimerEvent,
+)
+from ..exceptions import (
+    InvalidDecisionError,
+    ProcessAlreadyOpenException,
+    ProcessClosedException,
+    UnknownActivityException,
+    UnknownDecisionException,
+    UnknownProcessException,
+    UnknownWorkflowException,
+)
+from ..payload import check_payload
+from ..process import (
+    Process,
+    ProcessCanceled,
+    ProcessCompleted,
+    ProcessContinuedAsNew,
+    ProcessFailed,
+    ProcessResult,
+    ProcessStatus,
+    ProcessTerminated,
+    ProcessTimedOut,
+)
+from ..signal import Signal
+from ..task import ActivityTask, DecisionTask
+from .records import (
+    ActivityRecord,
+    ActivityState,
+    ActivityType,
+    DecisionState,
+    ProcessRecord,
+    TimerRecord,
+    WorkflowType,
+)
+from .store import Store, Transaction
+
+DUE_BATCH = 100
+MAX_DECISION_BACKOFF = 60.0
+
+
+def decision_backoff(failures: int) -> float:
+    """Seconds before a failed decision is offered again: 1, 2, 4 ... up to a minute."""
+    return min(MAX_DECISION_BACKOFF, 2.0 ** max(0, failures - 1))
+
+
+def _after(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)
+
+
+class Registry:
+    """The workflow and activity types this process knows, with their timeouts."""
+
+    def __init__(self) -> None:
+        self.workflows: dict[str, WorkflowType] = {}
+        self.activities: dict[str, ActivityType] = {}
+
+    def workflow(self, name: str) -> WorkflowType:
+        try:
+            return self.workflows[name]
+        except KeyError:
+            raise UnknownWorkflowException(f"workflow {name!r} is not registered") from None
+
+
+class Engine:
+    def __init__(self, store: Store, registry: Registry, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+
+    # -- starting and steering processes -------------------------------------------
+
+    def start_process(self, process: Process) -> str:
+        workflow = self.registry.workflow(str(process.workflow))
+        check_payload(process.input, "input")
+        tags = _check_tags(process.tags)
+        process_id = process.id or str(uuid4())
+        now = self.clock()
+        with self.store.transaction() as tx:
+            if tx.get_open_run(process_id) is not None:
+                raise ProcessAlreadyOpenException(f"process {process_id!r} is already open")
+            self._open_run(tx, workflow, process_id, process.input, tags, now, parent=None)
+        return process_id
+
+    def signal_process(self, process_id: str, name: str, data: Any = None) -> None:
+        check_payload(data, "signal data")
+        signal = Signal(name, data)
+        self._steer(
+            process_id, lambda tx, run, now: self._deliver(tx, run, SignalEvent(signal, now), now)
+        )
+
+    def request_cancel_process(self, process_id: str, details: Any = None) -> None:
+        check_payload(details, "details")
+        self._steer(
+            process_id,
+            lambda tx, run, now: self._deliver(tx, run, CancelRequestedEvent(details, now), now),
+        )
+
+    def cancel_process(self, process_id: str, details: Any = None) -> None:
+        """Close at once as canceled, as the 2014 backends did; the decider is not asked."""
+        check_payload(details, "details")
+
+        def cancel(tx: Transaction, run: ProcessRecord, now: datetime) -> None:
+            tx.append_events(run.run_id, [DecisionEvent(CancelProcess(details), now)])
+            self._close(tx, run, ProcessCanceled(details), now)
+
+        self._steer(process_id, cancel)
+
+    def terminate_process(self, process_id: str, reason: Any = None, details: Any = None) -> None:
+        check_payload(reason, "reason")
+        check_payload(details, "details")
+        self._steer(process_id, lambda tx, run, now: self._terminate(tx, run, reason, details, now))
+
+    def _steer(
+        self, process_id: str, action: Callable[[Transaction, ProcessRecord, datetime], None]
+    ) -> None:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            run = tx.get_open_run(process_id)
+            if run is None:
+                if tx.get_latest_run(process_id) is None:
+                    raise UnknownProcessException(f"no process with id {process_id!r}")
+                raise ProcessClosedException(f"process {process_id!r} is closed")
+            action(tx, run, now)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def process_by_id(self, process_id: str) -> Process:
+        with self.store.transaction() as tx:
+            run = tx.get_latest_run(process_id)
+            if run is None:
+                raise UnknownProcessException(f"no process with id {process_id!r}")
+            return _as_process(run, tx.history(run.run_id))
+
+    def processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> list[Process]:
+        statuses = _statuses(status)
+        with self.store.transaction() as tx:
+            return [
+                _as_process(run, tx.history(run.run_id))
+                for run in tx.list_runs(workflow, tag, statuses)
+            ]
+
+    # -- decision tasks ------------------------------------------------------------------
+
+    def claim_decision_task(self, category: str) -> DecisionTask | None:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            self._expire_due(tx, now)
+            run = tx.next_decision(category, now)
+            if run is None:
+                return None
+            run.decision = DecisionState.STARTED
+            run.decision_token = str(uuid4())
+            run.decision_deadline = _after(now, run.decision_timeout)
+            run.decision_attempts += 1
+            tx.append_events(run.run_id, [DecisionStartedEvent(now)])
+            tx.update_process(run)
+            process = _as_process(run, tx.history(run.run_id))
+        context = {
+            "run_id": run.run_id,
+            "token": run.decision_token,
+            "attempt": run.decision_failures + 1,
+        }
+        return DecisionTask(process, context=context)
+
+    def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
+        _check_decisions(decisions)
+        now = self.clock()
+        with self.store.transaction() as tx:
+            run = self._held_decision(tx, task)
+            for decision in decisions:
+                if not run.is_open:
+                    break
+                tx.append_events(run.run_id, [DecisionEvent(decision, now)])
+                self._apply(tx, run, decision, now)
+            if run.is_open:
+                self._finish_decision(run, now, again=run.decision_again)
+                tx.update_process(run)
+
+    def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
+        """Record that the decider could not decide, and offer the task again after a backoff."""
+        reason, details = _jsonable(reason), _jsonable(details)
+        now = self.clock()
+        with self.store.transaction() as tx:
+            run = self._held_decision(tx, task)
+            tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
+            run.decision_failures += 1
+            run.decision = DecisionState.SCHEDULED
+            run.decision_ready_at = _after(now, decision_backoff(run.decision_failures))
+            run.decision_token = None
+            run.decision_deadline = None
+            run.decision_again = False
+            tx.update_process(run)
+
+    def _held_decision(self, tx: Transaction, task: DecisionTask) -> ProcessRecord:
+        run = tx.get_run(str(task.context.get("run_id")))
+        if (
+            run is None
+            or not run.is_open
+            or run.decision != DecisionState.STARTED
+            or run.decision_token != task.context.get("token")
+        ):
+            raise UnknownDecisionException("decision task is unknown, closed or timed out")
+        return run
+
+    @staticmethod
+    def _finish_decision(run: ProcessRecord, now: datetime, again: bool) -> None:
+        run.decision = DecisionState.SCHEDULED if again else DecisionState.NONE
+        run.decision_ready_at = now if again else None
+        run.decision_token = None
+        run.decision_deadline = None
+        run.decision_again = False
+        run.decision_failures = 0
+
+    # -- applying decisions ------------------------------------------------------------
+
+    def _apply(
+        self, tx: Transaction, run: ProcessRecord, decision: Decision, now: datetime
+    ) -> None:
+        rejection = self._apply_or_reject(tx, run, decision, now)
+        if rejection:
+            tx.append_events(run.run_id, [DecisionRejectedEvent(decision, rejection, now)])
+            self._schedule_decision(run, now)
+
+    def _apply_or_reject(
+        self, tx: Transaction, run: ProcessRecord, decision: Decision, now: datetime
+    ) -> str | None:
+        if isinstance(decision, ScheduleActivity):
+            return self._schedule_activity(tx, run, decision, now)
+        if isinstance(decision, CancelActivity):
+            return self._cancel_activity(tx, run, decision, now)
+        if isinstance(decision, Timer):
+            timer_id = decision.id or str(uuid4())
+            if decision.id and tx.has_timer(run.run_id, timer_id):
+                return f"a timer with id {timer_id!r} is already running"
+            due = _after(now, decision.delay)
+            tx.insert_timer(TimerRecord(run.run_id, timer_id, decision, due))
+            return None
+        if isinstance(decision, CancelTimer):
+            if not tx.delete_timer(run.run_id, decision.id):
+                return f"no running timer with id {decision.id!r}"
+            return None
+        if isinstance(decision, RecordMarker):
+            return None
+        if isinstance(decision, (SignalProcess, RequestCancelProcess)):
+            return self._message_process(tx, run, decision, now)
+        if isinstance(decision, StartChildProcess):
+            return self._start_child(tx, run, decision, now)
+        if isinstance(decision, ContinueAsNew):
+            self._continue_as_new(tx, run, decision, now)
+            return None
+        if isinstance(decision, CompleteProcess):
+            self._close(tx, run, ProcessCompleted(decision.result), now)
+        elif isinstance(decision, CancelProcess):
+            self._close(tx, run, ProcessCanceled(decision.details), now)
+        elif isinstance(decision, FailProcess):
+            self._close(tx, run, ProcessFailed(decision.reason, decision.details), now)
+        return None
+
+    def _schedule_activity(
+        self, tx: Transaction, run: ProcessRecord, decision: ScheduleActivity, now: datetime
+    ) -> str | None:
+        kind = self.registry.activities.get(decision.activity)
+        if kind is None:
+            return f"activity {decision.activity!r} is not registered"
+        if tx.get_activity(run.run_id, decision.id) is not None:
+            return f"an activity with id {decision.id!r} is already open"
+        tx.insert_activity(
+            ActivityRecord(
+                run_id=run.run_id,
+                process_id=run.process_id,
+                activity_id=decision.id,
+                activity=decision.activity,
+                category=decision.category or kind.category,
+                scheduled_at=now,
+                schedule_deadline=_after(now, kind.scheduled_timeout),
+                execution_timeout=kind.execution_timeout,
+                heartbeat_timeout=kind.heartbeat_timeout,
+                input=decision.input,
+            )
+        )
+        return None
+
+    def _cancel_activity(
+        self, tx: Transaction, run: ProcessRecord, decision: CancelActivity, now: datetime
+    ) -> str | None:
+        activity = tx.get_activity(run.run_id, decision.id)
+        if activity is None:
+            return f"no open activity with id {decision.id!r}"
+        if activity.state == ActivityState.SCHEDULED:
+            tx.delete_activity(run.run_id, decision.id)
+            tx.append_events(
+                run.run_id, [ActivityEvent(activity.execution, ActivityCanceled(), now)]
+            )
+            self._schedule_decision(run, now)
+        else:
+            # A running activity learns of it at its next heartbeat and reports the outcome.
+            activity.cancel_requested = True
+            tx.update_activity(activity)
+        return None
+
+    def _message_process(
+        self,
+        tx: Transaction,
+        run: ProcessRecord,
+        decision: SignalProcess | RequestCancelProcess,
+        now: datetime,
+    ) -> str | None:
+        target = (
+            run if decision.process_id == run.process_id else tx.get_open_run(decision.process_id)
+        )
+        if target is None:
+            return f"no open process with id {decision.process_id!r}"
+        if isinstance(decision, SignalProcess):
+            event: Event = SignalEvent(Signal(decision.name, decision.data), now)
+        else:
+            event = CancelRequestedEvent(decision.details, now)
+        if target is run:
+            tx.append_events(run.run_id, [event])
+            self._schedule_decision(run, now)
+        else:
+            self._deliver(tx, target, event, now)
+        return None
+
+    def _start_child(
+        self, tx: Transaction, run: ProcessRecord, decision: StartChildProcess, now: datetime
+    ) -> str | None:
+        child = decision.process
+        workflow = self.registry.workflows.get(str(child.workflow))
+        if workflow is None:
+            return f"workflow {child.workflow!r} is not registered"
+        assert child.id is not None
+        if tx.get_open_run(child.id) is not None:
+            return f"process {child.id!r} is already open"
+        self._open_run(
+            tx,
+            workflow,
+            child.id,
+            child.input,
+            list(child.tags),
+            now,
+            parent=run,
+            child_policy=decision.child_policy,
+        )
+        return None
+
+    def _continue_as_new(
+        self, tx: Transaction, run: ProcessRecord, decision: ContinueAsNew, now: datetime
+    ) -> None:
+        self._close(tx, run, ProcessContinuedAsNew(decision.input), now)
+        parent = tx.get_run(run.parent_run) if run.parent_run else None
+        tags = run.tags if decision.tags is None else list(decision.tags)
+        self._open_run(
+            tx,
+            self.registry.workflow(run.workflow),
+            run.process_id,
+            decision.input,
+            tags,
+            now,
+            parent=parent,
+            child_policy=run.child_policy,
+        )
+
+    # -- activity tasks ------------------------------------------------------------------
+
+    def claim_activity_task(self, category: str) -> ActivityTask | None:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            self._expire_due(tx, now)
+            activity = tx.next_activity(category)
+            if activity is None:
+                return None
+            activity.state = ActivityState.STARTED
+            activity.token = str(uuid4())
+            activity.attempt += 1
+            activity.started_at = now
+            activity.execution_deadline = _after(now, activity.execution_timeout)
+            activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
+            tx.update_activity(activity)
+            tx.append_events(activity.run_id, [ActivityStartedEvent(activity.execution, now)])
+        context = {"run_id": activity.run_id, "token": activity.token, "attempt": activity.attempt}
+        return ActivityTask(activity.execution, process_id=activity.process_id, context=context)
+
+    def heartbeat_activity_task(self, task: ActivityTask) -> bool:
+        """Extend the heartbeat deadline; answer whether cancellation was requested."""
+        now = self.clock()
+        with self.store.transaction() as tx:
+            self._expire_due(tx, now)
+            activity = _held_activity(tx, task)
+            activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
+            tx.update_activity(activity)
+            return activity.cancel_requested
+
+    def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
+        if not isinstance(result, ActivityResult):
+            raise TypeError(f"an activity result is needed, not {type(result).__name__}")
+        for name in result._fields:
+            check_payload(getattr(result, name), f"result.{name}")
+        now = self.clock()
+        with self.store.transaction() as tx:
+            self._expire_due(tx, now)
+            activity = _held_activity(tx, task)
+            run = tx.get_run(activity.run_id)
+            tx.delete_activity(activity.run_id, activity.activity_id)
+            if run is None or not run.is_open:
+                return
+            self._deliver(tx, run, ActivityEvent(activity.execution, result, now), now)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def expire_due(self) -> None:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            self._expire_due(tx, now)
+
+    def _expire_due(self, tx: Transaction, now: datetime) -> None:
+        for activity in tx.due_activities(now, DUE_BATCH):
+            tx.delete_activity(activity.run_id, activity.activity_id)
+            run = tx.get_run(activity.run_id)
+            if run is None or not run.is_open:
+                continue
+            timed_out = ActivityTimedOut(activity.expired_timeout())
+            self._deliver(tx, run, ActivityEvent(activity.execution, timed_out, now), now)
+        for timer in tx.due_timers(now, DUE_BATCH):
+            tx.delete_timer(timer.run_id, timer.timer_id)
+            run = tx.get_run(timer.run_id)
+            if run is not None and run.is_open:
+                self._deliver(tx, run, TimerEvent(timer.timer, now), now)
+        for run in tx.due_runs(now, DUE_BATCH):
+            if run.timeout_at is not None and run.timeout_at <= now:
+                tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
+                self._close(tx, run, ProcessTimedOut(), now)
+            elif run.decision == DecisionState.STARTED:
+                tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
+                run.decision = DecisionState.SCHEDULED
+                run.decision_ready_at = now
+                run.decision_token = None
+                run.decision_deadline = None
+                run.decision_again = False
+                tx.update_process(run)
+
+    # -- shared steps ------------------------------------------------------------------------
+
+    def _open_run(
+        self,
+        tx: Transaction,
+        workflow: WorkflowType,
+        process_id: str,
+        input: Any,
+        tags: list[str],
+        now: datetime,
+        parent: ProcessRecord | None,
+        child_policy: str = "ABANDON",
+    ) -> ProcessRecord:
+        run = ProcessRecord(
+            run_id=str(uuid4()),
+            process_id=process_id,
+            workflow=workflow.name,
+            category=workflow.category,
+            decision_timeout=workflow.decision_timeout,
+            started_at=now,
+            input=input,
+            tags=tags,
+            parent_id=parent.process_id if parent else None,
+            parent_run=parent.run_id if parent else None,
+            child_policy=child_policy,
+            timeout_at=_after(now, workflow.timeout),
+            decision=DecisionState.SCHEDULED,
+            decision_ready_at=now,
+        )
+        tx.insert_process(run)
+        tx.append_events(run.run_id, [ProcessStartedEvent(now)])
+        return run
+
+    def _deliver(self, tx: Transaction, run: ProcessRecord, event: Event, now: datetime) -> None:
+        """Append an event that the decider must see, and make sure it gets to see it."""
+        tx.append_events(run.run_id, [event])
+        self._schedule_decision(run, now)
+        tx.update_process(run)
+
+    @staticmethod
+    def _schedule_decision(run: ProcessRecord, now: datetime) -> None:
+        if run.decision == DecisionState.NONE:
+            run.decision = DecisionState.SCHEDULED
+            run.decision_ready_at = now
+        elif run.decision == DecisionState.STARTED:
+            run.decision_again = True
+
+    def _terminate(
+        self, tx: Transaction, run: ProcessRecord, reason: Any, details: Any, now: datetime
+    ) -> None:
+        tx.append_events(run.run_id, [ProcessTerminatedEvent(reason, details, now)])
+        self._close(tx, run, ProcessTerminated(reason, details), now)
+
+    def _close(
+        self, tx: Transaction, run: ProcessRecord, result: ProcessResult, now: datetime
+    ) -> None:
+        run.status = result.status
+        run.result = result
+        run.closed_at = now
+        run.timeout_at = None
+        run.decision = DecisionState.NONE
+        run.decision_ready_at = None
+        run.decision_token = None
+        run.decision_deadline = None
+        run.decision_again = False
+        tx.update_process(run)
+        tx.delete_activities_of(run.run_id)
+        tx.delete_timers_of(run.run_id)
+        for child in tx.open_children(run.run_id):
+            if child.child_policy == "TERMINATE":
+                self._terminate(tx, child, "parent closed", None, now)
+            elif child.child_policy == "REQUEST_CANCEL":
+                self._deliver(tx, child, CancelRequestedEvent("parent closed", now), now)
+        if run.parent_run and not isinstance(result, ProcessContinuedAsNew):
+            parent = tx.get_run(run.parent_run)
+            if parent is not None and parent.is_open:
+                event = ChildProcessEvent(run.process_id, result, run.workflow, list(run.tags), now)
+                self._deliver(tx, parent, event, now)
+
+
+def _held_activity(tx: Transaction, task: ActivityTask) -> ActivityRecord:
+    execution = task.activity_execution
+    activity = tx.get_activity(str(task.context.get("run_id")), execution.id)
+    if (
+        activity is None
+        or activity.state != ActivityState.STARTED
+        or activity.token != task.context.get("token")
+    ):
+        raise UnknownActivityException(
+            f"activity task {execution.activity}/{execution.id} is unknown, finished or timed out"
+        )
+    return activity
+
+
+def _as_process(run: ProcessRecord, history: list[Event]) -> Process:
+    return Process(
+        workflow=run.workflow,
+        id=run.process_id,
+        input=run.input,
+        tags=list(run.tags),
+        history=history,
+        parent=run.parent_id,
+        status=run.status,
+        result=run.result,
+    )
+
+
+def _statuses(status: str | None) -> tuple[str, ...]:
+    if status is None or status == "all":
+        return ProcessStatus.ALL
+    if status == "closed":
+        return ProcessStatus.CLOSED
+    if status not in ProcessStatus.ALL:
+        allowed = ", ".join((*ProcessStatus.ALL, "closed", "all"))
+        raise ValueError(f"unknown status {status!r}; expected one of {allowed}")
+    return (status,)
+
+
+def _check_tags(tags: Any) -> list[str]:
+    if not all(isinstance(tag, str) for tag in tags):
+        raise ValueError("tags must be strings")
+    return list(tags)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return check_payload(value, "value")
+    except ValueError:
+        return repr(value)
+
+
+def _check_decisions(decisions: Sequence[Decision]) -> None:
+    """Refuse the whole list before anything is written: a bad decider changes nothing."""
+    for index, decision in enumerate(decisions):
+        where = f"decision {index}"
+        if not isinstance(decision, Decision):
+            raise InvalidDecisionError(f"{where}: {decision!r} is not a decision")
+        for name in decision._fields:
+            value = getattr(decision, name)
+            if isinstance(value, Process):
+                check_payload(value.input, f"{where} ({decision.type}).process.input")
+                _check_tags(value.tags)
+            else:
+                check_payload(value, f"{where} ({decision.type}).{name}")
+        if decision.closes_process and index != len(decisions) - 1:
+            raise InvalidDecisionError(f"{where}: {decision.type} must be the last decision")
+        if isinstance(decision, StartChildProcess) and decision.child_policy not in CHILD_POLICIES:
+            raise InvalidDecisionError(
+                f"{where}: child_policy must be one of {', '.join(CHILD_POLICIES)}"
+            )
+        if isinstance(decision, Timer) and not (
+            isinstance(decision.delay, (int, float)) and decision.delay >= 0
+        ):
+            raise InvalidDecisionError(f"{where}: timer delay must be a number of seconds >= 0")

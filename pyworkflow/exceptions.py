@@ -1,0 +1,49 @@
+"""Errors a caller can act on; each names what was wrong."""
+
+
+class PyworkflowError(Exception):
+    """Base of every error pyworkflow raises on purpose."""
+
+
+class UnknownResourceException(PyworkflowError, LookupError):
+    pass
+
+
+class UnknownProcessException(UnknownResourceException):
+    pass
+
+
+class UnknownActivityException(UnknownResourceException):
+    """The activity task is unknown, finished, or timed out: its result is refused."""
+
+
+class UnknownDecisionException(UnknownResourceException):
+    """The decision task is unknown or timed out: its decisions are refused."""
+
+
+class UnknownWorkflowException(UnknownResourceException):
+    pass
+
+
+class ProcessAlreadyOpenException(PyworkflowError):
+    """A caller-chosen process id is already used by an open process."""
+
+
+class ProcessClosedException(PyworkflowError):
+    """The process has ended; it takes no more signals or cancels."""
+
+
+class InvalidPayloadError(PyworkflowError, ValueError):
+    """A value that JSON cannot carry was passed as a payload."""
+
+
+class InvalidDecisionError(PyworkflowError, ValueError):
+    """A decider returned something that is not a decision, or an invalid one."""
+
+
+class BackendError(PyworkflowError):
+    """The storage behind a backend failed or cannot be reached."""
+
+
+class TimedOutException(PyworkflowError):
+    pass

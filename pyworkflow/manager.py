@@ -1,0 +1,143 @@
+"""Manager: links a backend to the workflow and activity classes that run on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ._naming import name_of
+from .activity import Activity, ActivityCompleted, ActivityMonitor, ActivityResult
+from .backend.base import Backend
+from .defaults import Defaults
+from .exceptions import UnknownActivityException, UnknownWorkflowException
+from .process import Process
+from .signal import Signal
+from .task import ActivityTask, DecisionTask, Task
+from .workflow import Workflow, normalize_decisions
+
+
+def _id_of(process_or_id: Any) -> str:
+    return str(getattr(process_or_id, "id", process_or_id))
+
+
+class Manager:
+    """Registers every workflow it is given, and every activity those workflows name."""
+
+    def __init__(self, backend: Backend, workflows: Iterable[type[Workflow]] = ()) -> None:
+        self._backend = backend
+        self._workflows: dict[str, type[Workflow]] = {}
+        self._activities: dict[str, type[Activity]] = {}
+        for workflow in workflows:
+            self.register_workflow(workflow)
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def workflows(self) -> dict[str, type[Workflow]]:
+        return dict(self._workflows)
+
+    @property
+    def activities(self) -> dict[str, type[Activity]]:
+        return dict(self._activities)
+
+    def register_workflow(self, workflow: type[Workflow]) -> None:
+        self._workflows[workflow.name] = workflow
+        self._backend.register_workflow(
+            workflow.name,
+            category=workflow.category,
+            timeout=workflow.timeout,
+            decision_timeout=workflow.decision_timeout,
+        )
+        for activity in workflow.activities:
+            self._activities[activity.name] = activity
+            self._backend.register_activity(
+                activity.name,
+                category=activity.category,
+                scheduled_timeout=activity.scheduled_timeout,
+                execution_timeout=activity.execution_timeout,
+                heartbeat_timeout=activity.heartbeat_timeout,
+            )
+
+    # processes
+
+    def start_process(self, process: Process) -> str:
+        return self._backend.start_process(process)
+
+    def signal_process(self, process_or_id: Any, signal: Signal) -> None:
+        self._backend.signal_process(_id_of(process_or_id), signal.name, signal.data)
+
+    def cancel_process(self, process_or_id: Any, details: Any = None) -> None:
+        self._backend.cancel_process(_id_of(process_or_id), details=details)
+
+    def request_cancel_process(self, process_or_id: Any, details: Any = None) -> None:
+        self._backend.request_cancel_process(_id_of(process_or_id), details=details)
+
+    def terminate_process(
+        self, process_or_id: Any, reason: Any = None, details: Any = None
+    ) -> None:
+        self._backend.terminate_process(_id_of(process_or_id), reason=reason, details=details)
+
+    def process_by_id(self, process_id: str) -> Process:
+        return self._backend.process_by_id(process_id)
+
+    def processes(
+        self, workflow: Any = None, tag: str | None = None, status: str | None = "open"
+    ) -> list[Process]:
+        name = None if workflow is None else name_of(workflow)
+        return list(self._backend.processes(workflow=name, tag=tag, status=status))
+
+    # tasks
+
+    def next_decision(
+        self, identity: str | None = None, category: str = Defaults.DECISION_CATEGORY
+    ) -> DecisionTask | None:
+        return self._backend.poll_decision_task(category=category, identity=identity)
+
+    def next_activity(
+        self, identity: str | None = None, category: str = Defaults.ACTIVITY_CATEGORY
+    ) -> ActivityTask | None:
+        return self._backend.poll_activity_task(category=category, identity=identity)
+
+    def workflow_for_task(self, task: DecisionTask) -> Workflow:
+        try:
+            return self._workflows[str(task.process.workflow)]()
+        except KeyError:
+            raise UnknownWorkflowException(
+                f"workflow {task.process.workflow!r} is not registered with this manager"
+            ) from None
+
+    def activity_for_task(
+        self, task: ActivityTask, monitor: ActivityMonitor | None = None
+    ) -> Activity:
+        try:
+            activity_class = self._activities[task.activity_execution.activity]
+        except KeyError:
+            raise UnknownActivityException(
+                f"activity {task.activity_execution.activity!r} is not registered with this manager"
+            ) from None
+        return activity_class(task, monitor=monitor)
+
+    def heartbeat(self, task: ActivityTask) -> bool:
+        return self._backend.heartbeat_activity_task(task)
+
+    def complete_task(self, task: Task, result: Any) -> None:
+        """Report an activity's result (a plain value means completed) or a decider's decisions."""
+        if isinstance(task, DecisionTask):
+            self._backend.complete_decision_task(task, normalize_decisions(result, task.process))
+        elif isinstance(task, ActivityTask):
+            if not isinstance(result, ActivityResult):
+                result = ActivityCompleted(result)
+            self._backend.complete_activity_task(task, result)
+        else:
+            raise TypeError(f"unsupported task type {type(task).__name__}")
+
+    def fail_decision(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
+        self._backend.fail_decision_task(task, reason, details)
+
+    def copy_with_backend(self, backend: Backend) -> Manager:
+        return Manager(backend, self._workflows.values())
+
+    def __repr__(self) -> str:
+        return f"Manager({type(self._backend).__name__})"

@@ -1,0 +1,188 @@
+"""Processes: one execution of a workflow, its history, status and result."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ._naming import name_of
+from ._value import Value
+from .activity import ActivityExecution
+from .decision import ScheduleActivity, Timer
+from .events import DecisionEvent, Event, ProcessStartedEvent
+
+
+class ProcessStatus:
+    OPEN = "open"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed_out"
+    TERMINATED = "terminated"
+    CONTINUED_AS_NEW = "continued_as_new"
+
+    CLOSED = (COMPLETED, FAILED, CANCELED, TIMED_OUT, TERMINATED, CONTINUED_AS_NEW)
+    ALL = (OPEN, *CLOSED)
+
+
+class ProcessResult(Value):
+    type: ClassVar[str] = ""
+    status: ClassVar[str] = ""
+
+
+class ProcessCompleted(ProcessResult):
+    type = "completed"
+    status = ProcessStatus.COMPLETED
+    _fields = ("result",)
+
+    def __init__(self, result: Any = None) -> None:
+        self.result = result
+
+
+class InterruptedProcessResult(ProcessResult, Exception):
+    __hash__ = ProcessResult.__hash__
+
+
+class ProcessCanceled(InterruptedProcessResult):
+    type = "canceled"
+    status = ProcessStatus.CANCELED
+    _fields = ("details",)
+
+    def __init__(self, details: Any = None) -> None:
+        Exception.__init__(self, details)
+        self.details = details
+
+
+class ProcessFailed(InterruptedProcessResult):
+    type = "failed"
+    status = ProcessStatus.FAILED
+    _fields = ("reason", "details")
+
+    def __init__(self, reason: Any = None, details: Any = None) -> None:
+        Exception.__init__(self, reason)
+        self.reason = reason
+        self.details = details
+
+
+class ProcessTimedOut(InterruptedProcessResult):
+    type = "timedout"
+    status = ProcessStatus.TIMED_OUT
+    _fields = ("details",)
+
+    def __init__(self, details: Any = None) -> None:
+        Exception.__init__(self, details)
+        self.details = details
+
+
+class ProcessTerminated(InterruptedProcessResult):
+    type = "terminated"
+    status = ProcessStatus.TERMINATED
+    _fields = ("reason", "details")
+
+    def __init__(self, reason: Any = None, details: Any = None) -> None:
+        Exception.__init__(self, reason)
+        self.reason = reason
+        self.details = details
+
+
+class ProcessContinuedAsNew(ProcessResult):
+    """This run handed over to a new run of the same process id, with ``input``."""
+
+    type = "continued_as_new"
+    status = ProcessStatus.CONTINUED_AS_NEW
+    _fields = ("input",)
+
+    def __init__(self, input: Any = None) -> None:
+        self.input = input
+
+
+class Process(Value):
+    """Compared by workflow, id, input, tags, parent and history; status and
+    result describe where the process stands and take no part in equality."""
+
+    _fields = ("workflow", "id", "input", "tags", "parent", "history")
+
+    def __init__(
+        self,
+        workflow: Any = None,
+        id: str | None = None,
+        input: Any = None,
+        tags: list[str] | None = None,
+        history: list[Event] | None = None,
+        parent: str | None = None,
+        status: str = ProcessStatus.OPEN,
+        result: ProcessResult | None = None,
+    ) -> None:
+        self.workflow = None if workflow is None else name_of(workflow)
+        self.id = id
+        self.input = input
+        self.tags = list(tags or [])
+        self.history: list[Event] = history if history is not None else [ProcessStartedEvent()]
+        self.parent = parent
+        self.status = status
+        self.result = result
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ProcessStatus.OPEN
+
+    def copy_with_id(self, id: str, **kwargs: Any) -> Process:
+        fields = dict(workflow=self.workflow, input=self.input, tags=self.tags, parent=self.parent)
+        fields.update(kwargs)
+        return Process(id=id, **fields)
+
+    def has_event(self, event: Event) -> bool:
+        return event in self.history
+
+    def has_decision(self, decision: Any) -> bool:
+        return self.has_event(DecisionEvent(decision))
+
+    def unseen_events(self) -> list[Event]:
+        """Events since the last decision that went through, not counting the
+        ``decision_started`` that opened the current one.
+
+        A decision that failed or timed out saw nothing: its events stay unseen.
+        """
+        start, end = self._unseen_bounds()
+        return self.history[start:end]
+
+    def _unseen_bounds(self) -> tuple[int, int]:
+        history = self.history
+        end = len(history)
+        if end and history[-1].type == "decision_started":
+            end -= 1
+        seen_until = -1
+        attempt = None
+        for index in range(end):
+            kind = history[index].type
+            if kind == "decision_started":
+                if attempt is not None:
+                    seen_until = attempt
+                attempt = index
+            elif kind in ("decision_failed", "decision_timed_out"):
+                attempt = None
+        if attempt is not None:
+            seen_until = attempt
+        return seen_until + 1, end
+
+    def unfinished_activities(self) -> list[ActivityExecution]:
+        finished = set()
+        scheduled = []
+        for event in self.history:
+            if event.type == "activity":
+                finished.add(event.activity_execution.id)  # type: ignore[attr-defined]
+            elif event.type == "decision" and isinstance(event.decision, ScheduleActivity):  # type: ignore[attr-defined]
+                decision = event.decision  # type: ignore[attr-defined]
+                scheduled.append(ActivityExecution(decision.activity, decision.id, decision.input))
+        return [execution for execution in scheduled if execution.id not in finished]
+
+    def untriggered_timers(self, disregard_unseen: bool = False) -> list[Timer]:
+        history = self.history
+        if disregard_unseen:
+            history = history[: self._unseen_bounds()[0]]
+        timers = [
+            event.decision  # type: ignore[attr-defined]
+            for event in self.history
+            if event.type == "decision" and isinstance(event.decision, Timer)  # type: ignore[attr-defined]
+        ]
+        fired = [event.timer for event in history if event.type == "timer"]  # type: ignore[attr-defined]
+        return [timer for timer in timers if timer not in fired]

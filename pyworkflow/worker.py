@@ -1,0 +1,304 @@
+"""Workers: poll a manager for tasks, run them, report back; wait cheaply when idle.
+
+``run()`` blocks until ``stop()`` is called (from a signal handler or another
+thread); the task in hand is always finished and reported first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import traceback
+from typing import Any
+from uuid import uuid4
+
+from .activity import (
+    Activity,
+    ActivityCompleted,
+    ActivityFailed,
+    ActivityMonitor,
+    ActivityResult,
+    InterruptedActivityResult,
+)
+from .defaults import Defaults
+from .exceptions import InvalidPayloadError, UnknownResourceException
+from .manager import Manager
+from .task import ActivityTask, DecisionTask
+from .workflow import normalize_decisions
+
+LOG = logging.getLogger("pyworkflow.worker")
+
+MIN_IDLE_WAIT = 0.005
+MAX_IDLE_WAIT = 1.0
+
+
+class Worker:
+    kind = "worker"
+
+    def __init__(
+        self,
+        manager: Manager,
+        name: str | None = None,
+        category: str | None = None,
+        logger: logging.Logger | None = None,
+        max_idle_wait: float = MAX_IDLE_WAIT,
+    ) -> None:
+        self.manager = manager
+        self.name = name or str(uuid4())
+        self.category = category or Defaults.ACTIVITY_CATEGORY
+        self.logger = logger or LOG
+        self.max_idle_wait = max_idle_wait
+        self._stop = threading.Event()
+        self._count_lock = threading.Lock()
+        self.tasks_handled = 0
+
+    def step(self) -> bool:
+        """Poll once and handle what came; True when a task was handled."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Poll no more; the task in hand is finished and reported."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def run(self, max_tasks: int | None = None, exit_when_idle: bool = False) -> int:
+        """Handle tasks until stopped (or ``max_tasks`` handled, or idle when asked)."""
+        self._loop(max_tasks, exit_when_idle)
+        return self.tasks_handled
+
+    def _loop(self, max_tasks: int | None, exit_when_idle: bool) -> None:
+        self.logger.info("worker started", extra=self._fields())
+        wait = MIN_IDLE_WAIT
+        while not self._stop.is_set():
+            if max_tasks is not None and not self._reserve(max_tasks):
+                break
+            try:
+                handled = self.step()
+            except Exception as error:  # the storage failed: say so, back off, go on
+                self.logger.error(
+                    "poll failed: %s", error, extra=self._fields(error=str(error)), exc_info=True
+                )
+                handled = False
+            if max_tasks is not None and not handled:
+                self._release()
+            elif max_tasks is None and handled:
+                self._count()
+            if handled:
+                wait = MIN_IDLE_WAIT
+                continue
+            if exit_when_idle:
+                break
+            self._wait_idle(wait)
+            wait = min(self.max_idle_wait, wait * 2)
+        self.logger.info("worker stopped", extra=self._fields(tasks=self.tasks_handled))
+
+    def _reserve(self, max_tasks: int) -> bool:
+        with self._count_lock:
+            if self.tasks_handled >= max_tasks:
+                return False
+            self.tasks_handled += 1
+            return True
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self.tasks_handled += 1
+
+    def _release(self) -> None:
+        with self._count_lock:
+            self.tasks_handled -= 1
+
+    def _wait_idle(self, seconds: float) -> None:
+        try:
+            self.manager.backend.wait_for_work(seconds)
+        except Exception:
+            self._stop.wait(seconds)
+
+    def _fields(self, **more: Any) -> dict[str, Any]:
+        return {"worker": self.name, "worker_kind": self.kind, "category": self.category, **more}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.manager!r}, {self.name!r}, {self.category!r})"
+
+
+class ActivityWorker(Worker):
+    """Runs activities; with ``concurrency`` > 1, that many at once, in threads."""
+
+    kind = "activity"
+
+    def __init__(
+        self,
+        manager: Manager,
+        name: str | None = None,
+        category: str | None = None,
+        concurrency: int = 1,
+        logger: logging.Logger | None = None,
+        max_idle_wait: float = MAX_IDLE_WAIT,
+    ) -> None:
+        super().__init__(
+            manager, name, category or Defaults.ACTIVITY_CATEGORY, logger, max_idle_wait
+        )
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.concurrency = concurrency
+
+    def run(self, max_tasks: int | None = None, exit_when_idle: bool = False) -> int:
+        if self.concurrency == 1:
+            return super().run(max_tasks, exit_when_idle)
+        threads = [
+            threading.Thread(
+                target=self._loop, args=(max_tasks, exit_when_idle), name=f"{self.name}-{index}"
+            )
+            for index in range(self.concurrency)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self.tasks_handled
+
+    def step(self) -> bool:
+        task = self.manager.next_activity(identity=self.name, category=self.category)
+        if task is None:
+            return False
+        self.handle(task)
+        return True
+
+    def handle(self, task: ActivityTask) -> ActivityResult | None:
+        started = time.monotonic()
+        fields = self._task_fields(task)
+        try:
+            activity = self.manager.activity_for_task(task, monitor=self._monitor(task))
+            result = self.execute_activity(activity)
+        except Exception as error:
+            result = ActivityFailed(str(error), traceback.format_exc())
+        outcome = "handed_off" if result is None else result.type
+        if result is not None:
+            result = self._report(task, result, fields)
+        fields.update(outcome=outcome, duration_ms=round((time.monotonic() - started) * 1000, 2))
+        if isinstance(result, ActivityFailed):
+            fields["reason"] = result.reason
+            self.logger.warning("activity failed", extra=fields)
+        else:
+            self.logger.info("activity %s", outcome, extra=fields)
+        return result
+
+    def execute_activity(self, activity: Activity) -> ActivityResult | None:
+        """Run ``execute``: a return value completes, a raised result reports itself,
+        any other exception fails with its traceback."""
+        try:
+            returned = activity.execute()
+        except InterruptedActivityResult as interrupted:
+            return interrupted
+        except Exception as error:
+            return ActivityFailed(str(error), traceback.format_exc())
+        if isinstance(returned, ActivityResult):
+            return returned
+        if activity.auto_complete:
+            return ActivityCompleted(returned)
+        return None
+
+    def _report(
+        self, task: ActivityTask, result: ActivityResult, fields: dict[str, Any]
+    ) -> ActivityResult | None:
+        try:
+            self.manager.complete_task(task, result)
+        except InvalidPayloadError as error:
+            # The activity returned something JSON cannot carry: fail it, naming why.
+            result = ActivityFailed(str(error))
+            self.manager.complete_task(task, result)
+        except UnknownResourceException as error:
+            fields["refused"] = str(error)
+            return None
+        return result
+
+    def _monitor(self, task: ActivityTask) -> ActivityMonitor:
+        return ActivityMonitor(lambda: self.manager.heartbeat(task))
+
+    def _task_fields(self, task: ActivityTask) -> dict[str, Any]:
+        return self._fields(
+            process_id=task.process_id,
+            activity=task.activity_execution.activity,
+            activity_id=task.activity_execution.id,
+            attempt=task.attempt,
+        )
+
+
+class DecisionWorker(Worker):
+    """Runs deciders. A decider that raises, or returns something that is not a
+    decision, is recorded as a decision failure and offered again after a backoff."""
+
+    kind = "decision"
+
+    def __init__(
+        self,
+        manager: Manager,
+        name: str | None = None,
+        category: str | None = None,
+        logger: logging.Logger | None = None,
+        max_idle_wait: float = MAX_IDLE_WAIT,
+    ) -> None:
+        super().__init__(
+            manager, name, category or Defaults.DECISION_CATEGORY, logger, max_idle_wait
+        )
+
+    def step(self) -> bool:
+        task = self.manager.next_decision(identity=self.name, category=self.category)
+        if task is None:
+            return False
+        self.handle(task)
+        return True
+
+    def decide(self, task: DecisionTask) -> list[Any]:
+        workflow = self.manager.workflow_for_task(task)
+        return normalize_decisions(workflow.decide(task.process), task.process)
+
+    def handle(self, task: DecisionTask) -> None:
+        started = time.monotonic()
+        fields = self._fields(
+            process_id=task.process.id, workflow=task.process.workflow, attempt=task.attempt
+        )
+        try:
+            decisions = self.decide(task)
+            self.manager.complete_task(task, decisions)
+            fields["outcome"] = "decided"
+            fields["decisions"] = [decision.type for decision in decisions]
+        except UnknownResourceException as error:
+            fields["outcome"] = "refused"
+            fields["error"] = str(error)
+        except Exception as error:
+            fields["outcome"] = "failed"
+            fields["error"] = str(error)
+            self._fail(task, error)
+        fields["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
+        level = logging.INFO if fields["outcome"] == "decided" else logging.WARNING
+        self.logger.log(level, "decision %s", fields["outcome"], extra=fields)
+
+    def _fail(self, task: DecisionTask, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        with contextlib.suppress(UnknownResourceException):  # it timed out meanwhile
+            self.manager.fail_decision(task, reason, traceback.format_exc())
+
+
+class WorkerThread(threading.Thread):
+    """Runs a worker in a daemon thread; ``join()`` stops it first, as in 2014."""
+
+    def __init__(self, worker: Worker, logger: logging.Logger | None = None) -> None:
+        super().__init__(name=f"pyworkflow-{worker.kind}-{worker.name}", daemon=True)
+        self.worker = worker
+        if logger is not None:
+            worker.logger = logger
+
+    def run(self) -> None:
+        self.worker.run()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.worker.stop()
+        super().join(timeout)

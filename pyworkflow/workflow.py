@@ -1,0 +1,166 @@
+"""Workflows: the deciders that steer a process through its activities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._naming import classproperty, strip_suffix
+from .activity import Activity
+from .decision import Decision, ScheduleActivity
+from .defaults import Defaults
+from .exceptions import InvalidDecisionError
+
+if TYPE_CHECKING:
+    from .activity import ActivityExecution, ActivityResult
+    from .decision import Timer
+    from .events import Event
+    from .process import Process, ProcessResult
+    from .rules import Rule
+    from .signal import Signal
+
+
+class Workflow:
+    """Override ``decide``: read ``process.history``, return decisions.
+
+    ``decide`` may return one decision, a list of them, None, or an Activity
+    class as shorthand for ``ScheduleActivity(cls, input=process.input)``.
+    """
+
+    activities: ClassVar[list[type[Activity]]] = []
+    timeout: ClassVar[float] = Defaults.WORKFLOW_TIMEOUT
+    decision_timeout: ClassVar[float] = Defaults.DECISION_TIMEOUT
+    category: ClassVar[str] = Defaults.DECISION_CATEGORY
+
+    @classproperty
+    def name(cls: type) -> str:  # noqa: N805 - a class property
+        return strip_suffix(cls.__name__, "Workflow")
+
+    def decide(self, process: Process) -> Any:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+def normalize_decisions(returned: Any, process: Process) -> list[Decision]:
+    """Turn what ``decide`` returned into a list of decisions, or say what is wrong."""
+    if returned is None:
+        return []
+    items = returned if isinstance(returned, (list, tuple)) else [returned]
+    decisions: list[Decision] = []
+    for item in items:
+        if isinstance(item, type) and issubclass(item, Activity):
+            decisions.append(ScheduleActivity(item, input=process.input))
+        elif isinstance(item, Decision):
+            decisions.append(item)
+        else:
+            raise InvalidDecisionError(f"decide() returned {item!r}, which is not a decision")
+    return decisions
+
+
+def unique(items: Iterable[Any]) -> list[Any]:
+    """Drop repeats, keeping first occurrences in order."""
+    kept: list[Any] = []
+    for item in items:
+        if item not in kept:
+            kept.append(item)
+    return kept
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [item for item in value if item]
+    return [value]
+
+
+class DefaultWorkflow(Workflow):
+    """Dispatches each unseen event to a ``respond_to_*`` method and gathers the decisions."""
+
+    def initiate(self, process: Process) -> Any:
+        raise NotImplementedError
+
+    def respond_to_completed_activity(
+        self, process: Process, activity_execution: ActivityExecution, result: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    def respond_to_interrupted_activity(
+        self, process: Process, activity_execution: ActivityExecution, result: ActivityResult
+    ) -> Any:
+        raise NotImplementedError
+
+    def respond_to_signal(self, process: Process, signal: Signal) -> Any:
+        raise NotImplementedError
+
+    def respond_to_timer(self, process: Process, timer: Timer) -> Any:
+        raise NotImplementedError
+
+    def respond_to_child_process(
+        self,
+        process: Process,
+        child_process_id: str,
+        workflow: str | None,
+        result: ProcessResult,
+        tags: list[str] | None,
+    ) -> Any:
+        raise NotImplementedError
+
+    def handle_event(self, event: Event, process: Process) -> Any:
+        e: Any = event
+        if event.type == "process_started":
+            return self.initiate(process)
+        if event.type == "activity":
+            if e.result.type == "completed":
+                return self.respond_to_completed_activity(
+                    process, e.activity_execution, e.result.result
+                )
+            return self.respond_to_interrupted_activity(process, e.activity_execution, e.result)
+        if event.type == "signal":
+            return self.respond_to_signal(process, e.signal)
+        if event.type == "timer":
+            return self.respond_to_timer(process, e.timer)
+        if event.type == "child_process":
+            return self.respond_to_child_process(
+                process, e.process_id, e.workflow, e.result, e.tags
+            )
+        return None
+
+    def decide(self, process: Process) -> list[Any]:
+        decisions: list[Any] = []
+        for event in process.unseen_events():
+            decisions.extend(_as_list(self.handle_event(event, process)))
+        return unique(decisions)
+
+
+class RuleSetWorkflow(Workflow):
+    """Every rule (see :mod:`pyworkflow.rules`) that matches an unseen event fires."""
+
+    ruleset: ClassVar[list[Rule]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        from .rules import Rule
+
+        rules: list[Rule] = []
+        for klass in reversed(cls.__mro__):
+            rules.extend(value for value in vars(klass).values() if isinstance(value, Rule))
+        cls.ruleset = rules
+
+    def handle_event(self, event: Event, process: Process) -> list[Any]:
+        decisions: list[Any] = []
+        for rule in self.ruleset:
+            if rule.match(event):
+                decisions.extend(_as_list(rule.handle(self, event, process)))
+        return decisions
+
+    def decide(self, process: Process) -> list[Any]:
+        decisions: list[Any] = []
+        for event in process.unseen_events():
+            decisions.extend(self.handle_event(event, process))
+        return unique(decisions)
