@@ -1,0 +1,105 @@
+"""BlinkerBackend: signals per instance and per class, and the 2014 defects fixed."""
+
+from __future__ import annotations
+
+from pyworkflow.activity import ActivityFailed
+from pyworkflow.backend.blinker import BlinkerBackend
+from pyworkflow.backend.memory import MemoryBackend
+from pyworkflow.examples.multiplication import FooWorkflow
+from pyworkflow.manager import Manager
+from pyworkflow.process import Process
+from pyworkflow.signal import Signal
+from pyworkflow.testing import run_process
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object, dict]] = []
+
+    def listen(self, signal, name: str) -> None:
+        def receiver(sender, **kwargs):
+            self.calls.append((name, sender, kwargs))
+
+        signal.connect(receiver, weak=False)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.calls]
+
+
+SIGNALS = [
+    "on_process_started",
+    "on_decision_started",
+    "on_complete_decision_task",
+    "on_activity_scheduled",
+    "on_activity_started",
+    "on_activity_heartbeat",
+    "on_complete_activity_task",
+    "on_activity_completed",
+    "on_process_completed",
+]
+
+
+def test_the_quickstart_emits_every_runtime_event_in_order(clock):
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    recorder = Recorder()
+    for name in SIGNALS:
+        recorder.listen(getattr(backend, name), name)
+    manager = Manager(backend, [FooWorkflow])
+
+    process = run_process(manager, Process(workflow=FooWorkflow, input=[2, 3]))
+
+    assert recorder.names == [
+        "on_process_started",
+        "on_decision_started",
+        "on_complete_decision_task",
+        "on_activity_scheduled",
+        "on_activity_started",
+        "on_activity_heartbeat",
+        "on_activity_heartbeat",
+        "on_complete_activity_task",
+        "on_activity_completed",
+        "on_decision_started",
+        "on_complete_decision_task",
+        "on_process_completed",
+    ]
+    assert all(sender is backend for _, sender, _ in recorder.calls)
+    completed = recorder.calls[-1][2]
+    assert completed["process_id"] == process.id and completed["result"] == 6
+
+
+def test_instance_signals_are_not_shared_but_class_signals_hear_every_instance(clock):
+    first, second = (BlinkerBackend(MemoryBackend(clock=clock)) for _ in range(2))
+    own, everyone = Recorder(), Recorder()
+    own.listen(first.on_process_signaled, "first")
+    everyone.listen(BlinkerBackend.on_process_signaled, "any")
+    try:
+        for backend in (first, second):
+            manager = Manager(backend, [FooWorkflow])
+            process_id = manager.start_process(Process(workflow=FooWorkflow, input=[1, 1]))
+            manager.signal_process(process_id, Signal("poke", {"n": 1}))
+    finally:
+        BlinkerBackend.on_process_signaled.receivers.clear()
+
+    assert [sender for _, sender, _ in own.calls] == [first]
+    assert [sender for _, sender, _ in everyone.calls] == [first, second]
+    assert own.calls[0][2]["signal"] == "poke" and own.calls[0][2]["data"] == {"n": 1}
+
+
+class RateLimited(ActivityFailed):
+    """A user's own result type: subclasses reach the signal of their base."""
+
+
+def test_subclassed_results_reach_their_base_signal(clock):
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    recorder = Recorder()
+    recorder.listen(backend.on_activity_failed, "failed")
+    manager = Manager(backend, [FooWorkflow])
+    manager.start_process(Process(workflow=FooWorkflow, input=[1, 1]))
+    manager.complete_task(manager.next_decision(), [FooWorkflow.activities[0]])
+    task = manager.next_activity()
+    manager.complete_task(task, RateLimited("slow down"))
+
+    [(_, _, kwargs)] = recorder.calls
+    assert kwargs["reason"] == "slow down"
+    assert kwargs["activity_execution"] == task.activity_execution
