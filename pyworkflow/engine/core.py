@@ -273,6 +273,9 @@ class Engine:
     def _apply_or_reject(
         self, tx: Transaction, run: ProcessRecord, decision: Decision, now: datetime
     ) -> str | None:
+        if decision.closes_process and run.decision_again:
+            # As SWF's UNHANDLED_DECISION: the decider has not seen what just arrived.
+            return "new events arrived while deciding; decide again before closing"
         if isinstance(decision, ScheduleActivity):
             return self._schedule_activity(tx, run, decision, now)
         if isinstance(decision, CancelActivity):
