@@ -56,6 +56,7 @@ def load_workflows(path: str, what: str) -> list[type[Workflow]]:
         if isinstance(value, type)
         and issubclass(value, Workflow)
         and value.__module__ == module.__name__
+        and value.__module__ != Workflow.__module__  # the library's own bases
         and not inspect.isabstract(value)
     ]
     if attribute:
