@@ -3,7 +3,6 @@ free to take signals."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -13,20 +12,17 @@ from .signals import graceful_stop
 if TYPE_CHECKING:
     from pyworkflow.worker import Worker
 
-LOG = logging.getLogger("pyworkflow.cli")
-
-
-class WorkerCrashed(Exception):
-    pass
-
 
 def run_workers(
     workers: Sequence[Worker], max_tasks: int | None = None, exit_when_idle: bool = False
 ) -> int:
     """Run ``workers`` until stopped by a signal, ``max_tasks`` each, or idle.
 
-    Returns the number of tasks handled. A worker that crashes (not a task
-    failing: a bug in the loop) stops the others and is re-raised.
+    Returns the number of tasks handled. With several workers, "idle" means
+    all of them at once: a decision worker's decision is work for the activity
+    worker that found nothing a moment before, so they run again in rounds
+    until a round in which none handled a task. A worker that crashes (a bug
+    in the loop, not a task failing) stops the others and is re-raised.
     """
     errors: list[BaseException] = []
 
@@ -41,16 +37,26 @@ def run_workers(
             errors.append(error)
             stop_all()
 
-    threads = [
-        threading.Thread(target=target, args=(worker,), name=f"{worker.kind}-worker")
-        for worker in workers
-    ]
-    with graceful_stop(stop_all):
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
-    if errors:
-        raise errors[0]
-    return sum(worker.tasks_handled for worker in workers)
+    def handled() -> int:
+        return sum(worker.tasks_handled for worker in workers)
+
+    with graceful_stop(stop_all) as stopping:
+        while True:
+            before = handled()
+            threads = [
+                threading.Thread(target=target, args=(worker,), name=f"{worker.kind}-worker")
+                for worker in workers
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)
+            if errors:
+                raise errors[0]
+            rounds_matter = exit_when_idle and len(workers) > 1
+            if not rounds_matter or stopping.is_set() or handled() == before:
+                break
+            if max_tasks is not None and all(w.tasks_handled >= max_tasks for w in workers):
+                break
+    return handled()
