@@ -12,7 +12,7 @@ from ..options import data_options, pass_app
 
 @click.group()
 def config() -> None:
-    """Check the config file."""
+    """Check the config file, or print an example one."""
 
 
 @config.command()
@@ -71,6 +71,31 @@ def check(app: App, connect: bool) -> None:
         click.echo(dumps(report, pretty=True))
     else:
         click.echo(_text(report, connect))
+
+
+@config.command()
+@click.argument("name", default="multiplication")
+def example(name: str) -> None:
+    """Print a bundled example config, to start one of your own.
+
+    \b
+    Examples:
+      pyworkflow config example > pyworkflow.yaml
+      pyworkflow process run Foo --input '[3,4]'    # uses ./pyworkflow.yaml
+    """
+    from importlib.resources import files
+
+    from ..errors import NotFoundError
+
+    bundled = files("pyworkflow_cli").joinpath("examples").joinpath(f"{name}.yaml")
+    if not bundled.is_file():
+        names = sorted(
+            entry.name.removesuffix(".yaml")
+            for entry in files("pyworkflow_cli").joinpath("examples").iterdir()
+            if entry.name.endswith(".yaml")
+        )
+        raise NotFoundError(f"no example config {name!r}; bundled: {', '.join(names)}")
+    click.echo(bundled.read_text(encoding="utf-8"), nl=False)
 
 
 def _shown(settings: Any, redact: Any) -> dict[str, str]:

@@ -260,3 +260,9 @@ def test_valid_config_passes_the_check(invoke, memory_config):
     result = invoke("config", "check", "--config", memory_config)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_unknown_example_config(invoke):
+    result = invoke("config", "example", "nothing-like-it")
+    assert result.exit_code == 3
+    assert "bundled: multiplication" in one_line_error(result)

@@ -226,3 +226,16 @@ def test_worker_max_tasks(invoke, memory_config, shared_backend):
         e for p in shared_backend.processes(status="all") for e in p.history if e.type == "activity"
     ]
     assert len(finished) == 1
+
+
+def test_example_config_runs_the_seed_example(invoke, monkeypatch):
+    example = invoke("config", "example")
+    assert example.exit_code == 0
+    text = example.stdout.replace("type: sqlite", "type: memory").replace(
+        "  path: ${PYWORKFLOW_DB:-pyworkflow.db}\n", ""
+    )
+    with open("pyworkflow.yaml", "w") as file:
+        file.write(text)
+    result = invoke("process", "run", "Foo", "--input", "[3,4]")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "12\n"
