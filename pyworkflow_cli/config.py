@@ -6,9 +6,11 @@ what was expected, e.g. ``prod.yaml: backend.type: expected one of memory,
 sqlite, postgres, amazonswf; got 'mysql'``.
 
 String values may use ``${VAR}`` or ``${VAR:-default}`` to take secrets from
-the environment (``$$`` is a literal ``$``). Values that came from the
-environment are remembered in ``Config.secrets`` so they can be scrubbed from
-anything printed or logged.
+the environment (``$$`` is a literal ``$``). Secrets are remembered in
+``Config.secrets`` so they can be masked in anything printed or logged: the
+values of variables whose names say so (``*PASSWORD*``, ``*SECRET*``,
+``*TOKEN*``, ``*KEY*``, ``*DSN*``...), whatever fills ``backend.dsn``, and the
+password inside a DSN even when written in the file.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ _WORKER_KEYS = {
     "decision": ("category", "identity"),
 }
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Values from variables named like these, and passwords inside a DSN, are secrets.
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|DSN|AUTH", re.IGNORECASE)
+_DSN_PASSWORDS = (
+    re.compile(r"://[^:/@\s]*:([^@\s]+)@"),  # postgresql://user:password@host
+    re.compile(r"\bpassword\s*=\s*'?([^'\s]+)"),  # password=... keyword form
+)
 
 
 @dataclass(frozen=True)
@@ -200,7 +208,7 @@ class _Validator:
             name, default = match.group(1), match.group(2)
             if name in self.environ:
                 value = self.environ[name]
-                if value:
+                if value and (_SECRET_NAME.search(name) or path == "backend.dsn"):
                     self.secrets.add(value)
                 return value
             if default is not None:
@@ -225,6 +233,8 @@ class _Validator:
                 raise self.fail(f"backend.{key}", f"required for backend type {kind}")
         if kind == "sqlite":
             settings.setdefault("path", DEFAULT_SQLITE_PATH)
+        for pattern in _DSN_PASSWORDS:
+            self.secrets.update(pattern.findall(settings.get("dsn", "")))
         return BackendConfig(kind, settings)
 
     def wrappers(self, value: Any) -> tuple[str, ...]:

@@ -91,6 +91,7 @@ def test_sqlite_path_defaults_when_only_the_type_is_given():
 def test_environment_variables_are_expanded_and_remembered_as_secrets():
     text = "backend:\n  type: postgres\n  dsn: postgresql://app:${PGPASS}@${PGHOST:-localhost}/db\n"
     config = parse_config(text, "cfg.yaml", {"PGPASS": "s3cret"})
+    assert config.secrets == {"s3cret"}
     assert config.backend.settings["dsn"] == "postgresql://app:s3cret@localhost/db"
     assert config.redact("failed: postgresql://app:s3cret@localhost/db") == (
         "failed: postgresql://app:***@localhost/db"
@@ -148,3 +149,18 @@ def test_errors_name_file_key_path_and_expectation(text, expected):
 def test_missing_environment_variable():
     message = error_of("backend: {type: postgres, dsn: '${NOPE}'}\n")
     assert message == "cfg.yaml: backend.dsn: environment variable NOPE is not set"
+
+
+def test_passwords_in_a_dsn_written_in_the_file_are_secrets():
+    text = "backend: {type: postgres, dsn: 'postgresql://app:pa55word@db/app'}\n"
+    config = parse_config(text, "cfg.yaml", {})
+    assert config.redact("postgresql://app:pa55word@db/app") == "postgresql://app:***@db/app"
+    keyword = "backend: {type: postgres, dsn: 'host=db user=app password=pa55word'}\n"
+    assert parse_config(keyword, "cfg.yaml", {}).secrets == {"pa55word"}
+
+
+def test_variables_that_are_not_secrets_stay_readable():
+    text = "backend: {type: sqlite, path: '${DATA_DIR}/p.db'}\n"
+    config = parse_config(text, "cfg.yaml", {"DATA_DIR": "/srv"})
+    assert config.secrets == frozenset()
+    assert config.redact("cannot open /srv/p.db") == "cannot open /srv/p.db"
