@@ -224,7 +224,7 @@ def list_processes(app: App, status: str, workflow: str | None, tag: str | None)
     found = app.manager.processes(workflow=name, tag=tag, status=status)
     if app.json:
         click.echo(dumps([process_summary(item) for item in found], pretty=True))
-    elif found:
+    else:
         click.echo(processes_text(found))
 
 
