@@ -18,12 +18,11 @@ def run_workers(
 ) -> int:
     """Run ``workers`` until stopped by a signal, ``max_tasks`` each, or idle.
 
-    Returns the number of tasks handled. With several workers, "idle" means
-    all of them at once: a decision worker's decision is work for the activity
-    worker that found nothing a moment before, so they run again in rounds
-    until a round in which none handled a task. A worker that crashes (a bug
-    in the loop, not a task failing) stops the others and is re-raised.
+    Returns the number of tasks handled. A worker that crashes (a bug in the
+    loop, not a task failing) stops the others and is re-raised.
     """
+    if exit_when_idle and len(workers) > 1:
+        return _drain(workers, max_tasks)
     errors: list[BaseException] = []
 
     def stop_all() -> None:
@@ -37,26 +36,39 @@ def run_workers(
             errors.append(error)
             stop_all()
 
-    def handled() -> int:
-        return sum(worker.tasks_handled for worker in workers)
+    threads = [
+        threading.Thread(target=target, args=(worker,), name=f"{worker.kind}-worker")
+        for worker in workers
+    ]
+    with graceful_stop(stop_all):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    if errors:
+        raise errors[0]
+    return sum(worker.tasks_handled for worker in workers)
 
-    with graceful_stop(stop_all) as stopping:
-        while True:
-            before = handled()
-            threads = [
-                threading.Thread(target=target, args=(worker,), name=f"{worker.kind}-worker")
-                for worker in workers
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)
-            if errors:
-                raise errors[0]
-            rounds_matter = exit_when_idle and len(workers) > 1
-            if not rounds_matter or stopping.is_set() or handled() == before:
+
+def _drain(workers: Sequence[Worker], max_tasks: int | None) -> int:
+    """Several workers until none of them finds a task.
+
+    Each worker idling on its own would not do: a decision is work for the
+    activity worker that found nothing a moment before. So they take turns,
+    one task at a time, until a full turn finds nothing.
+    """
+    handled = dict.fromkeys(range(len(workers)), 0)
+    stopping = threading.Event()
+    with graceful_stop(stopping.set):
+        while not stopping.is_set():
+            progressed = False
+            for index, worker in enumerate(workers):
+                if stopping.is_set() or (max_tasks is not None and handled[index] >= max_tasks):
+                    continue
+                if worker.step():
+                    handled[index] += 1
+                    progressed = True
+            if not progressed:
                 break
-            if max_tasks is not None and all(w.tasks_handled >= max_tasks for w in workers):
-                break
-    return handled()
+    return sum(handled.values())
