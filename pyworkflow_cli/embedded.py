@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .signals import EXIT_INTERRUPTED, graceful_stop
+from .errors import EXIT_INTERRUPTED
+from .signals import graceful_stop
 from .waiting import wait_closed
 
 if TYPE_CHECKING:

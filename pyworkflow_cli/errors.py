@@ -14,6 +14,9 @@ code  meaning
 3     not found (unknown process id)
 4     backend unreachable (a database that cannot be opened, a server that
       does not answer)
+70    internal error: a bug; ``--debug`` shows its traceback
+130   interrupted: Ctrl-C stopped ``process run`` before the process ended,
+      or a second Ctrl-C stopped a worker without waiting for its task
 ====  =====================================================================
 
 Every error is printed as one line on stderr; ``--debug`` adds the traceback.
@@ -28,6 +31,8 @@ EXIT_PROCESS_UNSUCCESSFUL = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_BACKEND_UNREACHABLE = 4
+EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 # Exceptions raised by these driver packages mean the storage could not be reached.
 _DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "botocore", "boto3", "urllib3")
@@ -53,6 +58,10 @@ class BackendUnreachableError(CliError):
 
 class ProcessUnsuccessfulError(CliError):
     exit_code = EXIT_PROCESS_UNSUCCESSFUL
+
+
+class InternalError(CliError):
+    exit_code = EXIT_INTERNAL_ERROR
 
 
 def translate(error: BaseException) -> CliError | None:

@@ -1,9 +1,9 @@
 """The ``pyworkflow`` command.
 
-Exit codes (see :mod:`pyworkflow_cli.errors`): 0 success; 1 the process ended
-failed, canceled or timed out (``wait``, ``run``, ``start --wait``); 2 usage or
-config error; 3 not found; 4 backend unreachable; 70 an internal error (a bug:
-rerun with ``--debug`` and report the traceback).
+Exit codes (the table is in :mod:`pyworkflow_cli.errors`): 0 success; 1 the
+process ended failed, canceled or timed out (``wait``, ``run``, ``start
+--wait``); 2 usage or config error; 3 not found; 4 backend unreachable; 70 an
+internal error (a bug: rerun with ``--debug``); 130 interrupted.
 
 Heavy modules (pyworkflow itself, PyYAML, structlog, backend drivers) are
 imported inside the commands that need them, so ``--help`` stays fast.
@@ -17,14 +17,8 @@ from typing import Any
 import click
 
 from .app import App
-from .errors import CliError, translate
+from .errors import InternalError, translate
 from .options import config_option, debug_option, json_option
-
-EXIT_INTERNAL_ERROR = 70
-
-
-class InternalError(CliError):
-    exit_code = EXIT_INTERNAL_ERROR
 
 
 class PyworkflowGroup(click.Group):

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-LOG = logging.getLogger("pyworkflow.cli")
+from .errors import EXIT_INTERRUPTED
 
-EXIT_INTERRUPTED = 130
+LOG = logging.getLogger("pyworkflow.cli")
 
 
 @contextmanager
