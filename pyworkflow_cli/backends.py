@@ -31,17 +31,27 @@ WRAPPER_CLASSES: dict[str, tuple[str, str]] = {
 
 def create_backend(config: Config) -> Backend:
     """The backend ``config`` names, wrapped as configured; raises CliError on failure."""
-    backend = _construct(config, config.backend)
-    for name in config.wrappers:
-        module, cls = WRAPPER_CLASSES[name]
-        wrapper = _import_class(module, cls, f"wrapper {name!r}", config, None)
+    backend_class, wrappers = resolve_classes(config)
+    backend = _construct(config, config.backend, backend_class)
+    for wrapper in wrappers:
         backend = wrapper(backend)
     return backend
 
 
-def _construct(config: Config, backend: BackendConfig) -> Backend:
-    module, cls, extra = BACKEND_CLASSES[backend.type]
-    backend_class = _import_class(module, cls, f"backend type {backend.type!r}", config, extra)
+def resolve_classes(config: Config) -> tuple[Any, list[Any]]:
+    """Import the backend and wrapper classes, without opening anything."""
+    module, cls, extra = BACKEND_CLASSES[config.backend.type]
+    backend_class = _import_class(
+        module, cls, f"backend type {config.backend.type!r}", config, extra
+    )
+    wrappers = [
+        _import_class(*WRAPPER_CLASSES[name], f"wrapper {name!r}", config, None)
+        for name in config.wrappers
+    ]
+    return backend_class, wrappers
+
+
+def _construct(config: Config, backend: BackendConfig, backend_class: Any) -> Backend:
     try:
         return backend_class(**_arguments(backend))
     except Exception as error:

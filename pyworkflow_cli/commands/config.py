@@ -41,6 +41,10 @@ def check(app: App, connect: bool) -> None:
     workflows = app.workflows
     if connect:
         app.manager  # noqa: B018 - opening it is the check
+    else:
+        from ..backends import resolve_classes
+
+        resolve_classes(cfg)
     report = {
         "config": cfg.source,
         "backend": {"type": cfg.backend.type, **_shown(cfg.backend.settings, cfg.redact)},

@@ -188,6 +188,19 @@ def setup_logging(app: App) -> None:
 
 
 def _run(app: App, workers: list[Worker], max_tasks: int | None, exit_when_idle: bool) -> None:
+    import logging
+
     from ..running import run_workers
 
+    config = app.config
+    logging.getLogger("pyworkflow.cli").info(
+        "starting %s",
+        " and ".join(f"{worker.kind} worker" for worker in workers),
+        extra={
+            "config": config.source,
+            "backend": config.backend.type,
+            "workflows": sorted(workflow.name for workflow in app.workflows),
+            "workers": [worker.name for worker in workers],
+        },
+    )
     run_workers(workers, max_tasks=max_tasks, exit_when_idle=exit_when_idle)

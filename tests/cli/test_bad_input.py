@@ -266,3 +266,15 @@ def test_unknown_example_config(invoke):
     result = invoke("config", "example", "nothing-like-it")
     assert result.exit_code == 3
     assert "bundled: multiplication" in one_line_error(result)
+
+
+def test_config_check_without_connecting_still_finds_a_missing_backend(invoke, write, monkeypatch):
+    monkeypatch.setitem(
+        __import__("pyworkflow_cli.backends").backends.BACKEND_CLASSES,
+        "sqlite",
+        ("pyworkflow.backend.not_landed_yet", "SQLiteBackend", None),
+    )
+    path = write("cfg.yaml", "backend: {type: sqlite}\n")
+    result = invoke("config", "check", "--no-connect", "--config", path)
+    assert result.exit_code == 2
+    assert "backend type 'sqlite' is not available" in one_line_error(result)
