@@ -207,11 +207,17 @@ def test_run_a_workflow_by_dotted_path_not_in_the_config(invoke, write):
     assert result.stdout == "12\n"
 
 
-def test_worker_all_exits_when_idle_after_running_everything(invoke, memory_config, shared_backend):
+def test_worker_all_exits_when_idle_after_running_everything(
+    invoke, memory_config, shared_backend, caplog
+):
     process_id = start(invoke, memory_config, "Foo", "--input", "[3,4]")
     result = invoke("worker", "all", "--exit-when-idle", "--config", memory_config)
     assert result.exit_code == 0, result.output
     assert shared_backend.process_by_id(process_id).status == "completed"
+    [starting] = [r for r in caplog.records if r.name == "pyworkflow.cli"]
+    assert starting.getMessage() == "starting activity worker and decision worker"
+    assert starting.workflows == ["Foo", "Gated"]
+    assert starting.backend == "memory"
 
 
 def test_worker_max_tasks(invoke, memory_config, shared_backend):
