@@ -32,14 +32,12 @@ class PyworkflowGroup(click.Group):
         except Exception as error:
             app = ctx.find_object(App)
             debug = bool(app and app.debug)
-            translated = translate(error)
-            if translated is None:
-                if debug:
-                    raise
-                translated = InternalError(
-                    f"{type(error).__name__}: {error} (internal error; rerun with --debug)"
-                )
-            elif debug:
+            translated = translate(error) or InternalError(
+                f"{type(error).__name__}: {error} (internal error"
+                + ("" if debug else "; rerun with --debug for the traceback")
+                + ")"
+            )
+            if debug:
                 import traceback
 
                 traceback.print_exception(error, file=sys.stderr)

@@ -278,3 +278,16 @@ def test_config_check_without_connecting_still_finds_a_missing_backend(invoke, w
     result = invoke("config", "check", "--no-connect", "--config", path)
     assert result.exit_code == 2
     assert "backend type 'sqlite' is not available" in one_line_error(result)
+
+
+def test_bug_with_debug_shows_the_traceback_and_keeps_its_exit_code(
+    invoke, memory_config, monkeypatch
+):
+    def broken(self, process_id):
+        raise RuntimeError("something broke")
+
+    monkeypatch.setattr("pyworkflow.manager.Manager.process_by_id", broken)
+    result = invoke("process", "show", "x", "--config", memory_config, "--debug")
+    assert result.exit_code == 70
+    assert "Traceback" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: RuntimeError: something broke")
