@@ -106,7 +106,7 @@ def run(
     if not app.debug:
         from ..logs import configure_logging
 
-        configure_logging("auto", "warning", app.config.secrets)
+        configure_logging(app.config.logging.format, "warning", app.config.secrets)
     else:
         from .worker import setup_logging
 
