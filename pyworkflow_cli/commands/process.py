@@ -1,0 +1,278 @@
+"""``pyworkflow process``: start, steer, inspect and wait for processes.
+
+Data goes to stdout (JSON with --json), errors to stderr, and the exit code
+says how it went, so shell scripts can chain these commands.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from ..app import App
+from ..errors import ProcessUnsuccessfulError
+from ..options import data_options, pass_app
+
+if TYPE_CHECKING:
+    from pyworkflow.process import Process
+
+TIMEOUT = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Give up waiting after SECONDS (exit 1; the process stays open).",
+)
+INPUT_HELP = "Process input: JSON, @file to read JSON from a file, or - for stdin."
+
+
+@click.group()
+def process() -> None:
+    """Start processes, signal, cancel, show, list and wait for them."""
+
+
+@process.command()
+@click.argument("workflow")
+@click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
+@click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the process (repeatable).")
+@click.option("--wait", is_flag=True, help="Wait for the process to end and print its outcome.")
+@TIMEOUT
+@data_options
+@pass_app
+def start(
+    app: App,
+    workflow: str,
+    input_: str | None,
+    process_id: str | None,
+    tags: tuple[str, ...],
+    wait: bool,
+    timeout: float | None,
+) -> None:
+    """Start a process of WORKFLOW and print its id.
+
+    WORKFLOW is the registered name (Foo), the class name (FooWorkflow), or a
+    dotted path (package.module:FooWorkflow). Workers run it; with --wait,
+    print its outcome instead (--timeout implies --wait).
+
+    \b
+    Examples:
+      pyworkflow process start Foo --input '[3,4]'
+      pyworkflow process start FooWorkflow --input @order.json --tag nightly
+      echo '[3,4]' | pyworkflow process start Foo --input - --wait --timeout 60
+    """
+    from ..render import dumps
+
+    started = _start(app, workflow, input_, process_id, tags)
+    if wait or timeout is not None:
+        from ..waiting import wait_closed
+
+        _report(app, wait_closed(app.manager, started, timeout), timeout)
+    elif app.json:
+        click.echo(dumps({"id": started}))
+    else:
+        click.echo(started)
+
+
+@process.command()
+@click.argument("workflow")
+@click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
+@click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the process (repeatable).")
+@TIMEOUT
+@data_options
+@pass_app
+def run(
+    app: App,
+    workflow: str,
+    input_: str | None,
+    process_id: str | None,
+    tags: tuple[str, ...],
+    timeout: float | None,
+) -> None:
+    """Start a process and drive it to its end with workers in this command.
+
+    Prints the result and exits 0 if the process completed; otherwise says
+    how it ended and exits 1. Workers elsewhere may help. Worker logs show
+    with --debug.
+
+    \b
+    Examples:
+      pyworkflow process run pyworkflow.examples.multiplication:Foo --input '[3,4]'
+      pyworkflow process run Foo --input '[3,4]' --config dev.yaml --json
+    """
+    from ..embedded import drive
+
+    if not app.debug:
+        from ..logs import configure_logging
+
+        configure_logging(app.config.logging.format, "warning", app.config.secrets)
+    else:
+        from .worker import setup_logging
+
+        setup_logging(app)
+    started = _start(app, workflow, input_, process_id, tags)
+    _report(app, drive(app.manager, started, app.workflow(workflow), timeout), timeout)
+
+
+@process.command()
+@click.argument("process_id", metavar="ID")
+@click.argument("name")
+@click.option("--data", metavar="JSON|@FILE|-", help="Signal data: JSON, @file, or - for stdin.")
+@data_options
+@pass_app
+def signal(app: App, process_id: str, name: str, data: str | None) -> None:
+    """Send signal NAME to process ID; its decider sees it in the history.
+
+    \b
+    Examples:
+      pyworkflow process signal 5f1c... approved
+      pyworkflow process signal 5f1c... resize --data '{"width": 640}'
+    """
+    from pyworkflow.signal import Signal
+
+    from ..payloads import parse_payload
+    from ..render import dumps
+
+    payload = parse_payload(data, "--data")
+    app.manager.signal_process(process_id, Signal(name, payload))
+    if app.json:
+        click.echo(dumps({"id": process_id, "signal": name, "data": payload}))
+
+
+@process.command()
+@click.argument("process_id", metavar="ID")
+@click.option(
+    "--request",
+    is_flag=True,
+    help="Ask the decider to cancel (it sees cancel_requested) instead of closing at once.",
+)
+@click.option("--details", metavar="JSON", help="Details recorded with the cancel, as JSON.")
+@data_options
+@pass_app
+def cancel(app: App, process_id: str, request: bool, details: str | None) -> None:
+    """Cancel process ID: close it as canceled, with its running activities.
+
+    \b
+    Examples:
+      pyworkflow process cancel 5f1c...
+      pyworkflow process cancel 5f1c... --request --details '"customer asked"'
+    """
+    from ..payloads import parse_payload
+    from ..render import dumps
+
+    payload = parse_payload(details, "--details")
+    if request:
+        app.manager.request_cancel_process(process_id, payload)
+    else:
+        app.manager.cancel_process(process_id, payload)
+    if app.json:
+        click.echo(dumps({"id": process_id, "cancel": "requested" if request else "canceled"}))
+
+
+@process.command()
+@click.argument("process_id", metavar="ID")
+@data_options
+@pass_app
+def show(app: App, process_id: str) -> None:
+    """Show process ID: status, input, result and history.
+
+    \b
+    Examples:
+      pyworkflow process show 5f1c...
+      pyworkflow process show 5f1c... --json | jq .result
+    """
+    from ..render import dumps, process_data, process_text
+
+    found = app.manager.process_by_id(process_id)
+    click.echo(dumps(process_data(found), pretty=True) if app.json else process_text(found))
+
+
+@process.command(name="list")
+@click.option(
+    "--status",
+    default="open",
+    show_default=True,
+    metavar="STATUS",
+    help="open, closed, all, or one status: completed, failed, canceled, timed_out, "
+    "terminated, continued_as_new.",
+)
+@click.option("--workflow", metavar="NAME", help="Only processes of this workflow.")
+@click.option("--tag", metavar="TAG", help="Only processes with this tag.")
+@data_options
+@pass_app
+def list_processes(app: App, status: str, workflow: str | None, tag: str | None) -> None:
+    """List processes, open ones unless --status says otherwise.
+
+    \b
+    Examples:
+      pyworkflow process list
+      pyworkflow process list --status failed --workflow Foo --json
+      pyworkflow process list --status all --tag nightly
+    """
+    from pyworkflow.process import ProcessStatus
+
+    from ..render import dumps, process_summary, processes_text
+
+    allowed = ("closed", "all", *ProcessStatus.ALL)
+    if status not in allowed:
+        raise click.BadParameter(f"expected one of {', '.join(allowed)}", param_hint="--status")
+    name = None
+    if workflow is not None:
+        known = {cls.__name__: cls.name for cls in app.workflows}
+        name = known.get(workflow, workflow)
+    found = app.manager.processes(workflow=name, tag=tag, status=status)
+    if app.json:
+        click.echo(dumps([process_summary(item) for item in found], pretty=True))
+    else:
+        click.echo(processes_text(found))
+
+
+@process.command()
+@click.argument("process_id", metavar="ID")
+@TIMEOUT
+@data_options
+@pass_app
+def wait(app: App, process_id: str, timeout: float | None) -> None:
+    """Wait for process ID to end; print its result, exit 0 if it completed.
+
+    Exits 1 if it failed, was canceled, timed out or was terminated, or if
+    --timeout passed first.
+
+    \b
+    Examples:
+      pyworkflow process wait 5f1c... --timeout 300
+      pyworkflow process wait 5f1c... --json | jq .status
+    """
+    from ..waiting import wait_closed
+
+    _report(app, wait_closed(app.manager, process_id, timeout), timeout)
+
+
+def _start(
+    app: App, workflow: str, input_: str | None, process_id: str | None, tags: tuple[str, ...]
+) -> str:
+    from pyworkflow.process import Process
+
+    from ..payloads import parse_payload
+
+    payload = parse_payload(input_, "--input")
+    workflow_class = app.workflow(workflow)
+    manager = app.manager
+    return manager.start_process(
+        Process(workflow=workflow_class, id=process_id, input=payload, tags=list(tags))
+    )
+
+
+def _report(app: App, found: Process, timeout: float | None) -> None:
+    """Print the outcome; exit 1 unless the process completed."""
+    from ..render import dumps, outcome_text, process_data
+
+    if app.json:
+        click.echo(dumps(process_data(found), pretty=True))
+    elif found.status == "completed":
+        click.echo(outcome_text(found))
+    if found.is_open:
+        raise ProcessUnsuccessfulError(f"process {found.id} is still open after {timeout:g}s")
+    if found.status != "completed":
+        raise ProcessUnsuccessfulError(f"process {found.id} {outcome_text(found)}")

@@ -1,0 +1,282 @@
+"""The YAML config: found, read with a safe loader, and validated before anything runs.
+
+A typo must never pass silently, so every key is checked against the schema
+below and an unknown key is an error. Errors name the file, the key path and
+what was expected, e.g. ``prod.yaml: backend.type: expected one of memory,
+sqlite, postgres, amazonswf; got 'mysql'``.
+
+String values may use ``${VAR}`` or ``${VAR:-default}`` to take secrets from
+the environment (``$$`` is a literal ``$``). Secrets are remembered in
+``Config.secrets`` so they can be masked in anything printed or logged: the
+values of variables whose names say so (``*PASSWORD*``, ``*SECRET*``,
+``*TOKEN*``, ``*KEY*``, ``*DSN*``...), whatever fills ``backend.dsn``, and the
+password inside a DSN even when written in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_VAR = "PYWORKFLOW_CONFIG"
+DEFAULT_PATH = "pyworkflow.yaml"
+DEFAULT_SQLITE_PATH = "pyworkflow.db"
+
+# Each backend type and its settings: name -> required?
+BACKEND_SETTINGS: dict[str, dict[str, bool]] = {
+    "memory": {},
+    "sqlite": {"path": False},
+    "postgres": {"dsn": True},
+    "amazonswf": {"domain": True, "region": False, "endpoint_url": False},
+}
+WRAPPERS = ("blinker",)
+LOG_FORMATS = ("auto", "json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+_TOP_KEYS = ("backend", "workflows", "plugins", "wrappers", "logging", "workers")
+_LOGGING_KEYS = ("format", "level")
+_WORKER_KEYS = {
+    "activity": ("category", "concurrency", "identity"),
+    "decision": ("category", "identity"),
+}
+_ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Values from variables named like these, and passwords inside a DSN, are secrets.
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|DSN|AUTH", re.IGNORECASE)
+_DSN_PASSWORDS = (
+    re.compile(r"://[^:/@\s]*:([^@\s]+)@"),  # postgresql://user:password@host
+    re.compile(r"\bpassword\s*=\s*'?([^'\s]+)"),  # password=... keyword form
+)
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    type: str = "sqlite"
+    settings: Mapping[str, str] = field(default_factory=lambda: {"path": DEFAULT_SQLITE_PATH})
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    format: str = "auto"
+    level: str = "info"
+
+
+@dataclass(frozen=True)
+class WorkerDefaults:
+    category: str | None = None
+    concurrency: int = 1
+    identity: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """``source`` is the file read, or None when no file was found and defaults apply."""
+
+    source: str | None = None
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    workflows: tuple[str, ...] = ()
+    plugins: tuple[str, ...] = ()
+    wrappers: tuple[str, ...] = ()
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    activity_worker: WorkerDefaults = field(default_factory=WorkerDefaults)
+    decision_worker: WorkerDefaults = field(default_factory=WorkerDefaults)
+    secrets: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> str:
+        return self.source or f"default config (no {DEFAULT_PATH} found)"
+
+    def redact(self, text: str) -> str:
+        """``text`` with every value taken from the environment masked."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+def find_config_path(
+    option: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[str, bool]:
+    """The config path to read and whether the user named it (then it must exist)."""
+    environ = os.environ if environ is None else environ
+    if option:
+        return option, True
+    if environ.get(ENV_VAR):
+        return environ[ENV_VAR], True
+    return DEFAULT_PATH, False
+
+
+def load_config(option: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Find and read the config; with no file named and none in the current
+    directory, the defaults (SQLite in ./pyworkflow.db, no workflows) apply."""
+    environ = os.environ if environ is None else environ
+    path, explicit = find_config_path(option, environ)
+    if not Path(path).is_file():
+        if explicit:
+            where = f"${ENV_VAR}" if not option else "--config"
+            raise ConfigError(f"config file {path!r} (from {where}) not found")
+        return Config()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    return parse_config(text, path, environ)
+
+
+def parse_config(text: str, source: str, environ: Mapping[str, str] | None = None) -> Config:
+    import yaml
+
+    environ = os.environ if environ is None else environ
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = error.problem or str(error)
+        raise ConfigError(f"{source}: {where}YAML syntax error: {problem}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: YAML syntax error: {error}") from None
+    return _Validator(source, environ).config(data)
+
+
+class _Validator:
+    def __init__(self, source: str, environ: Mapping[str, str]) -> None:
+        self.source = source
+        self.environ = environ
+        self.secrets: set[str] = set()
+
+    def fail(self, path: str, message: str) -> ConfigError:
+        return ConfigError(
+            f"{self.source}: {path}: {message}" if path else f"{self.source}: {message}"
+        )
+
+    def config(self, data: Any) -> Config:
+        if data is None:
+            data = {}
+        top = self.mapping(data, "", _TOP_KEYS)
+        backend = self.backend(top.get("backend"))
+        workers = self.mapping(top.get("workers") or {}, "workers", tuple(_WORKER_KEYS))
+        config = Config(
+            source=self.source,
+            backend=backend,
+            workflows=self.strings(top.get("workflows"), "workflows"),
+            plugins=self.strings(top.get("plugins"), "plugins"),
+            wrappers=self.wrappers(top.get("wrappers")),
+            logging=self.logging(top.get("logging")),
+            activity_worker=self.worker(workers.get("activity"), "activity"),
+            decision_worker=self.worker(workers.get("decision"), "decision"),
+        )
+        return Config(**{**config.__dict__, "secrets": frozenset(self.secrets)})
+
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(
+                path, f"expected a mapping with keys {', '.join(allowed)}; got {_kind(value)}"
+            )
+        for key in value:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else str(key)
+                raise self.fail(where, f"unknown key; expected one of {', '.join(allowed)}")
+        return value
+
+    def string(self, value: Any, path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(path, f"expected a string; got {_kind(value)}")
+        return self.expand(str(value), path)
+
+    def strings(self, value: Any, path: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list of strings; got {_kind(value)}")
+        return tuple(self.string(item, f"{path}[{index}]") for index, item in enumerate(value))
+
+    def choice(self, value: Any, path: str, choices: tuple[str, ...]) -> str:
+        text = self.string(value, path).lower()
+        if text not in choices:
+            raise self.fail(path, f"expected one of {', '.join(choices)}; got {value!r}")
+        return text
+
+    def expand(self, text: str, path: str) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name, default = match.group(1), match.group(2)
+            if name in self.environ:
+                value = self.environ[name]
+                if value and (_SECRET_NAME.search(name) or path == "backend.dsn"):
+                    self.secrets.add(value)
+                return value
+            if default is not None:
+                return default
+            raise self.fail(path, f"environment variable {name} is not set")
+
+        return _ENV_REFERENCE.sub(substitute, text)
+
+    def backend(self, value: Any) -> BackendConfig:
+        if value is None:
+            return BackendConfig()
+        if not isinstance(value, dict):
+            raise self.fail("backend", f"expected a mapping with a type; got {_kind(value)}")
+        kind = self.choice(value.get("type", "sqlite"), "backend.type", tuple(BACKEND_SETTINGS))
+        known = BACKEND_SETTINGS[kind]
+        self.mapping(value, "backend", ("type", *known))
+        settings = {
+            key: self.string(item, f"backend.{key}") for key, item in value.items() if key != "type"
+        }
+        for key, required in known.items():
+            if required and not settings.get(key):
+                raise self.fail(f"backend.{key}", f"required for backend type {kind}")
+        if kind == "sqlite":
+            settings.setdefault("path", DEFAULT_SQLITE_PATH)
+        for pattern in _DSN_PASSWORDS:
+            self.secrets.update(pattern.findall(settings.get("dsn", "")))
+        return BackendConfig(kind, settings)
+
+    def wrappers(self, value: Any) -> tuple[str, ...]:
+        names = self.strings(value, "wrappers")
+        for index, name in enumerate(names):
+            if name not in WRAPPERS:
+                raise self.fail(
+                    f"wrappers[{index}]", f"expected one of {', '.join(WRAPPERS)}; got {name!r}"
+                )
+        return names
+
+    def logging(self, value: Any) -> LoggingConfig:
+        data = self.mapping(value or {}, "logging", _LOGGING_KEYS)
+        return LoggingConfig(
+            format=self.choice(data.get("format", "auto"), "logging.format", LOG_FORMATS),
+            level=self.choice(data.get("level", "info"), "logging.level", LOG_LEVELS),
+        )
+
+    def worker(self, value: Any, kind: str) -> WorkerDefaults:
+        path = f"workers.{kind}"
+        data = self.mapping(value or {}, path, _WORKER_KEYS[kind])
+        concurrency = data.get("concurrency", 1)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise self.fail(
+                f"{path}.concurrency", f"expected a whole number >= 1; got {concurrency!r}"
+            )
+        return WorkerDefaults(
+            category=None
+            if data.get("category") is None
+            else self.string(data["category"], f"{path}.category"),
+            concurrency=concurrency,
+            identity=None
+            if data.get("identity") is None
+            else self.string(data["identity"], f"{path}.identity"),
+        )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"

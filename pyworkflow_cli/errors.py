@@ -1,0 +1,98 @@
+"""Exit codes and the errors that carry them.
+
+Scripts branch on the exit code, so each failure maps to exactly one code:
+
+====  =====================================================================
+code  meaning
+====  =====================================================================
+0     success
+1     the process ended failed, canceled, timed out or terminated
+      (``process wait``, ``process run``, ``process start --wait``), or
+      ``--timeout`` passed while it was still open
+2     usage or config error (bad option, bad config file, unknown workflow,
+      input that is not JSON, a process that is closed to signals)
+3     not found (unknown process id)
+4     backend unreachable (a database that cannot be opened, a server that
+      does not answer)
+70    internal error: a bug; ``--debug`` shows its traceback
+130   interrupted: Ctrl-C stopped ``process run`` before the process ended,
+      or a second Ctrl-C stopped a worker without waiting for its task
+====  =====================================================================
+
+Every error is printed as one line on stderr; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+EXIT_OK = 0
+EXIT_PROCESS_UNSUCCESSFUL = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_BACKEND_UNREACHABLE = 4
+EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+# Exceptions raised by these driver packages mean the storage could not be reached.
+_DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "botocore", "boto3", "urllib3")
+
+
+class CliError(click.ClickException):
+    """An error the user can act on, printed as ``Error: <message>``."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(CliError):
+    exit_code = EXIT_USAGE
+
+
+class NotFoundError(CliError):
+    exit_code = EXIT_NOT_FOUND
+
+
+class BackendUnreachableError(CliError):
+    exit_code = EXIT_BACKEND_UNREACHABLE
+
+
+class ProcessUnsuccessfulError(CliError):
+    exit_code = EXIT_PROCESS_UNSUCCESSFUL
+
+
+class InternalError(CliError):
+    exit_code = EXIT_INTERNAL_ERROR
+
+
+def translate(error: BaseException) -> CliError | None:
+    """The CliError a library or driver exception stands for, or None if it is a bug.
+
+    Imports are deferred so that translating costs nothing on the happy path.
+    """
+    if isinstance(error, CliError):
+        return error
+    from pyworkflow.exceptions import (
+        BackendError,
+        InvalidPayloadError,
+        ProcessAlreadyOpenException,
+        ProcessClosedException,
+        UnknownProcessException,
+        UnknownResourceException,
+    )
+
+    message = str(error) or type(error).__name__
+    if isinstance(error, UnknownProcessException):
+        return NotFoundError(message)
+    if isinstance(error, (ProcessClosedException, ProcessAlreadyOpenException)):
+        return CliError(message)
+    if isinstance(error, InvalidPayloadError):
+        return CliError(message)
+    if isinstance(error, UnknownResourceException):
+        return NotFoundError(message)
+    if isinstance(error, BackendError) or _from_driver(error):
+        return BackendUnreachableError(f"backend unreachable: {message}")
+    return None
+
+
+def _from_driver(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] in _DRIVER_MODULES

@@ -1,0 +1,97 @@
+"""Structured logs through structlog, for the library's stdlib logs as well.
+
+Workers log with the stdlib ``logging`` module (the library must not depend on
+structlog) and put their fields in ``extra=``; ProcessorFormatter with
+ExtraAdder turns those records into structlog events, so every task line has
+process id, workflow or activity, attempt, outcome and duration as fields.
+
+On a terminal the lines are coloured for people; elsewhere (journald, files,
+pipes) they are JSON, one object a line. Values that came from environment
+variables in the config (secrets) are masked in every field.
+
+Named ``logs`` rather than ``logging`` so it never shadows the stdlib module.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+LIBRARY_LOGGER = "pyworkflow"
+
+
+class RedactSecrets:
+    """A structlog processor masking secret values anywhere in string fields."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = sorted((secret for secret in secrets if secret), key=len, reverse=True)
+
+    def __call__(self, logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        if self.secrets:
+            for key, value in event_dict.items():
+                if isinstance(value, str):
+                    event_dict[key] = self._mask(value)
+        return event_dict
+
+    def _mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def wants_console(format: str, stream: TextIO) -> bool:
+    if format == "auto":
+        isatty = getattr(stream, "isatty", None)
+        return bool(isatty and isatty())
+    return format == "console"
+
+
+def configure_logging(
+    format: str = "auto",
+    level: str = "info",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Send ``pyworkflow.*`` logs (and warnings from anything else) to ``stream``."""
+    import structlog
+
+    stream = sys.stderr if stream is None else stream
+    console = wants_console(format, stream)
+    redact = RedactSecrets(secrets)
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any
+    if console:
+        renderer = structlog.dev.ConsoleRenderer(colors=True)
+        final: list[Any] = [redact, renderer]
+    else:
+        final = [structlog.processors.format_exc_info, redact, structlog.processors.JSONRenderer()]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+    )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_pyworkflow_cli", False):
+            root.removeHandler(old)
+    handler._pyworkflow_cli = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger(LIBRARY_LOGGER).setLevel(level.upper())
+
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    return handler

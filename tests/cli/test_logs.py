@@ -1,0 +1,89 @@
+"""Worker log records, with their ``extra`` fields, come out as structured lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+from pyworkflow_cli.logs import configure_logging
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def log_task(**extra):
+    logging.getLogger("pyworkflow.worker").info("activity %s", "completed", extra=extra)
+
+
+def test_json_lines_when_not_on_a_terminal_carry_the_extra_fields():
+    stream = io.StringIO()
+    configure_logging("auto", "info", stream=stream)
+    log_task(
+        process_id="p-1", activity="Multiplication", attempt=2, outcome="completed", duration_ms=1.5
+    )
+    [line] = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["event"] == "activity completed"
+    assert record["level"] == "info"
+    assert record["logger"] == "pyworkflow.worker"
+    assert record["process_id"] == "p-1"
+    assert record["activity"] == "Multiplication"
+    assert record["attempt"] == 2
+    assert record["outcome"] == "completed"
+    assert record["duration_ms"] == 1.5
+    assert record["timestamp"].endswith("Z")
+
+
+def test_console_on_a_terminal():
+    stream = Terminal()
+    configure_logging("auto", "info", stream=stream)
+    log_task(process_id="p-1", workflow="Foo")
+    text = stream.getvalue()
+    assert "activity completed" in text
+    assert "process_id" in text and "p-1" in text
+    assert "\x1b[" in text  # coloured
+    assert not text.lstrip().startswith("{")
+
+
+def test_level_filters_library_logs():
+    stream = io.StringIO()
+    configure_logging("json", "warning", stream=stream)
+    log_task(process_id="p-1")
+    logging.getLogger("pyworkflow.worker").warning("activity failed", extra={"process_id": "p-2"})
+    assert [json.loads(line)["process_id"] for line in stream.getvalue().splitlines()] == ["p-2"]
+
+
+def test_secrets_are_masked_in_every_field():
+    stream = io.StringIO()
+    configure_logging("json", "info", secrets=["hunter2"], stream=stream)
+    logging.getLogger("pyworkflow.worker").error(
+        "poll failed: cannot connect with hunter2", extra={"error": "password hunter2 refused"}
+    )
+    text = stream.getvalue()
+    assert "hunter2" not in text
+    record = json.loads(text)
+    assert record["event"] == "poll failed: cannot connect with ***"
+    assert record["error"] == "password *** refused"
+
+
+def test_exceptions_become_a_field_in_json():
+    stream = io.StringIO()
+    configure_logging("json", "info", stream=stream)
+    try:
+        raise RuntimeError("disk full")
+    except RuntimeError:
+        logging.getLogger("pyworkflow.worker").error("poll failed", exc_info=True)
+    record = json.loads(stream.getvalue())
+    assert "RuntimeError: disk full" in record["exception"]
+
+
+def test_configuring_twice_keeps_one_handler():
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging("json", "info", stream=first)
+    configure_logging("json", "info", stream=second)
+    log_task(process_id="p-1")
+    assert first.getvalue() == ""
+    assert len(second.getvalue().splitlines()) == 1
