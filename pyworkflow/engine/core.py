@@ -123,6 +123,7 @@ class Engine:
         process_id = process.id or str(uuid4())
         now = self.clock()
         with self.store.transaction() as tx:
+            self._expire_due(tx, now)
             if tx.get_open_run(process_id) is not None:
                 raise ProcessAlreadyOpenException(f"process {process_id!r} is already open")
             self._open_run(tx, workflow, process_id, process.input, tags, now, parent=None)
@@ -162,6 +163,7 @@ class Engine:
     ) -> None:
         now = self.clock()
         with self.store.transaction() as tx:
+            self._expire_due(tx, now)
             run = tx.get_open_run(process_id)
             if run is None:
                 if tx.get_latest_run(process_id) is None:
@@ -173,6 +175,7 @@ class Engine:
 
     def process_by_id(self, process_id: str) -> Process:
         with self.store.transaction() as tx:
+            self._expire_due(tx, self.clock())
             run = tx.get_latest_run(process_id)
             if run is None:
                 raise UnknownProcessException(f"no process with id {process_id!r}")
@@ -183,6 +186,7 @@ class Engine:
     ) -> list[Process]:
         statuses = _statuses(status)
         with self.store.transaction() as tx:
+            self._expire_due(tx, self.clock())
             return [
                 _as_process(run, tx.history(run.run_id))
                 for run in tx.list_runs(workflow, tag, statuses)
@@ -215,6 +219,7 @@ class Engine:
         _check_decisions(decisions)
         now = self.clock()
         with self.store.transaction() as tx:
+            self._expire_due(tx, now)
             run = self._held_decision(tx, task)
             for decision in decisions:
                 if not run.is_open:
@@ -230,6 +235,7 @@ class Engine:
         reason, details = _jsonable(reason), _jsonable(details)
         now = self.clock()
         with self.store.transaction() as tx:
+            self._expire_due(tx, now)
             run = self._held_decision(tx, task)
             tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
             run.decision_failures += 1
@@ -474,11 +480,19 @@ class Engine:
             run = tx.get_run(timer.run_id)
             if run is not None and run.is_open:
                 self._deliver(tx, run, TimerEvent(timer.timer, now), now)
-        for run in tx.due_runs(now, DUE_BATCH):
+        for due in tx.due_runs(now, DUE_BATCH):
+            # Re-read: closing one run (a parent) may already have closed another.
+            run = tx.get_run(due.run_id)
+            if run is None or not run.is_open:
+                continue
             if run.timeout_at is not None and run.timeout_at <= now:
                 tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
                 self._close(tx, run, ProcessTimedOut(), now)
-            elif run.decision == DecisionState.STARTED:
+            elif (
+                run.decision == DecisionState.STARTED
+                and run.decision_deadline is not None
+                and run.decision_deadline <= now
+            ):
                 tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
                 run.decision = DecisionState.SCHEDULED
                 run.decision_ready_at = now
