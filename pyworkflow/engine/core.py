@@ -7,9 +7,10 @@ the first write, so a refused call changes nothing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
@@ -81,6 +82,8 @@ from .records import (
 )
 from .store import Store, Transaction
 
+V = TypeVar("V")
+
 DUE_BATCH = 100
 MAX_DECISION_BACKOFF = 60.0
 
@@ -118,7 +121,7 @@ class Engine:
 
     def start_process(self, process: Process) -> str:
         workflow = self.registry.workflow(str(process.workflow))
-        check_payload(process.input, "input")
+        input = check_payload(process.input, "input")
         tags = _check_tags(process.tags)
         process_id = process.id or str(uuid4())
         now = self.clock()
@@ -126,18 +129,18 @@ class Engine:
             self._expire_due(tx, now)
             if tx.get_open_run(process_id) is not None:
                 raise ProcessAlreadyOpenException(f"process {process_id!r} is already open")
-            self._open_run(tx, workflow, process_id, process.input, tags, now, parent=None)
+            self._open_run(tx, workflow, process_id, input, tags, now, parent=None)
         return process_id
 
     def signal_process(self, process_id: str, name: str, data: Any = None) -> None:
-        check_payload(data, "signal data")
+        data = check_payload(data, "signal data")
         signal = Signal(name, data)
         self._steer(
             process_id, lambda tx, run, now: self._deliver(tx, run, SignalEvent(signal, now), now)
         )
 
     def request_cancel_process(self, process_id: str, details: Any = None) -> None:
-        check_payload(details, "details")
+        details = check_payload(details, "details")
         self._steer(
             process_id,
             lambda tx, run, now: self._deliver(tx, run, CancelRequestedEvent(details, now), now),
@@ -145,7 +148,7 @@ class Engine:
 
     def cancel_process(self, process_id: str, details: Any = None) -> None:
         """Close at once as canceled, as the 2014 backends did; the decider is not asked."""
-        check_payload(details, "details")
+        details = check_payload(details, "details")
 
         def cancel(tx: Transaction, run: ProcessRecord, now: datetime) -> None:
             tx.append_events(run.run_id, [DecisionEvent(CancelProcess(details), now)])
@@ -154,8 +157,8 @@ class Engine:
         self._steer(process_id, cancel)
 
     def terminate_process(self, process_id: str, reason: Any = None, details: Any = None) -> None:
-        check_payload(reason, "reason")
-        check_payload(details, "details")
+        reason = check_payload(reason, "reason")
+        details = check_payload(details, "details")
         self._steer(process_id, lambda tx, run, now: self._terminate(tx, run, reason, details, now))
 
     def _steer(
@@ -216,7 +219,7 @@ class Engine:
         return DecisionTask(process, context=context)
 
     def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
-        _check_decisions(decisions)
+        decisions = _check_decisions(decisions)
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
@@ -448,8 +451,7 @@ class Engine:
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
         if not isinstance(result, ActivityResult):
             raise TypeError(f"an activity result is needed, not {type(result).__name__}")
-        for name in result._fields:
-            check_payload(getattr(result, name), f"result.{name}")
+        result = _with_payloads(result, {name: f"result.{name}" for name in result._fields})
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
@@ -632,19 +634,37 @@ def _jsonable(value: Any) -> Any:
         return repr(value)
 
 
-def _check_decisions(decisions: Sequence[Decision]) -> None:
-    """Refuse the whole list before anything is written: a bad decider changes nothing."""
+def _with_payloads(value: V, labels: dict[str, str]) -> V:
+    """A copy of ``value`` whose named fields hold their payloads as JSON carries them;
+    the caller's object, which it may change later, is never stored."""
+    copied = copy.copy(value)
+    for name, label in labels.items():
+        setattr(copied, name, check_payload(getattr(value, name), label))
+    return copied
+
+
+def _check_decisions(decisions: Sequence[Decision]) -> list[Decision]:
+    """Refuse the whole list before anything is written: a bad decider changes nothing.
+
+    Returns the decisions as they will be stored, payloads carried through JSON."""
+    checked: list[Decision] = []
     for index, decision in enumerate(decisions):
         where = f"decision {index}"
         if not isinstance(decision, Decision):
             raise InvalidDecisionError(f"{where}: {decision!r} is not a decision")
+        labels: dict[str, str] = {}
+        for name in decision._fields:
+            value = getattr(decision, name)
+            if not isinstance(value, Process):
+                labels[name] = f"{where} ({decision.type}).{name}"
+        stored = _with_payloads(decision, labels)
         for name in decision._fields:
             value = getattr(decision, name)
             if isinstance(value, Process):
-                check_payload(value.input, f"{where} ({decision.type}).process.input")
-                _check_tags(value.tags)
-            else:
-                check_payload(value, f"{where} ({decision.type}).{name}")
+                child_input = check_payload(value.input, f"{where} ({decision.type}).process.input")
+                tags = _check_tags(value.tags)
+                child = value.copy_with_id(value.id or str(uuid4()), input=child_input, tags=tags)
+                setattr(stored, name, child)
         if decision.closes_process and index != len(decisions) - 1:
             raise InvalidDecisionError(f"{where}: {decision.type} must be the last decision")
         if isinstance(decision, StartChildProcess) and decision.child_policy not in CHILD_POLICIES:
@@ -655,3 +675,5 @@ def _check_decisions(decisions: Sequence[Decision]) -> None:
             isinstance(decision.delay, (int, float)) and decision.delay >= 0
         ):
             raise InvalidDecisionError(f"{where}: timer delay must be a number of seconds >= 0")
+        checked.append(stored)
+    return checked
