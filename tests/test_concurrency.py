@@ -11,7 +11,7 @@ from pyworkflow.exceptions import ProcessAlreadyOpenException
 
 from .support import EchoActivity, decide, start
 
-DECISIONS = 400
+DECISIONS = 200
 
 
 def run_threads(count: int, target) -> None:

@@ -149,3 +149,31 @@ def test_a_success_resets_the_backoff(flaky, clock):
     assert flaky.next_decision() is None
     clock.advance(1)
     take_decision(flaky, process_id)
+
+
+def test_a_decider_that_does_not_know_the_workflow_records_a_failure(backend, clock):
+    knows = Manager(backend, workflows=[FlakyWorkflow])
+    stranger = Manager(backend)
+    process_id = start(knows, workflow=FlakyWorkflow, input={"bad": "raises", "times": 0})
+    assert DecisionWorker(stranger).step()
+    failed = knows.process_by_id(process_id).history[-1]
+    assert isinstance(failed, DecisionFailedEvent)
+    assert "Flaky" in failed.reason
+    clock.advance(1)
+    assert DecisionWorker(knows).step()
+    assert knows.process_by_id(process_id).result == ProcessCompleted(1)
+
+
+class LooksUpMissingWorkflow(Workflow):
+    def decide(self, process: Process) -> Any:
+        return CompleteProcess(self.manager.process_by_id("no-such-process").id)
+
+
+def test_a_decider_raising_an_unknown_resource_error_still_records_a_failure(backend):
+    manager = Manager(backend, workflows=[LooksUpMissingWorkflow])
+    LooksUpMissingWorkflow.manager = manager  # type: ignore[attr-defined]
+    process_id = start(manager, workflow=LooksUpMissingWorkflow)
+    assert DecisionWorker(manager).step()
+    failed = manager.process_by_id(process_id).history[-1]
+    assert isinstance(failed, DecisionFailedEvent)
+    assert "UnknownProcessException" in failed.reason
