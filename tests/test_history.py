@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
+import pytest
+
 from pyworkflow.activity import (
     ActivityCanceled,
     ActivityCompleted,
@@ -26,6 +28,7 @@ from pyworkflow.events import (
     SignalEvent,
     TimerEvent,
 )
+from pyworkflow.exceptions import UnknownActivityException
 from pyworkflow.process import ProcessCompleted
 from pyworkflow.signal import Signal
 
@@ -191,3 +194,17 @@ def test_has_decision_finds_a_recorded_decision(manager):
     assert process.has_decision(ScheduleActivity("Echo", id="x", input=[1]))
     assert not process.has_decision(ScheduleActivity("Echo", id="y", input=[1]))
     assert process.workflow == ManualWorkflow.name
+
+
+def test_a_finished_activity_task_takes_no_more_reports(manager):
+    process_id = start(manager)
+    decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))
+    task = take_activity(manager)
+    assert task.attempt == 1
+    manager.complete_task(task, 1)
+    with pytest.raises(UnknownActivityException):
+        manager.complete_task(task, 2)
+    with pytest.raises(UnknownActivityException):
+        manager.heartbeat(task)
+    results = [e for e in manager.process_by_id(process_id).history if e.type == "activity"]
+    assert [event.result for event in results] == [ActivityCompleted(1)]
