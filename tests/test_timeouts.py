@@ -23,6 +23,7 @@ from pyworkflow.process import ProcessTimedOut
 from pyworkflow.signal import Signal
 
 from .support import (
+    ManualWorkflow,
     ShortWorkflow,
     TimeoutsActivity,
     decide,
@@ -211,3 +212,54 @@ def test_signal_after_timeout_is_refused_even_without_a_poll(manager, clock):
     with pytest.raises(ProcessClosedException):
         manager.signal_process(process_id, Signal("late"))
     assert manager.process_by_id(process_id).history[-1] == ProcessTimedOutEvent()
+
+
+# -- many deadlines passing at once ---------------------------------------------------------
+
+MANY = 250  # more than the engine handles in one sweep
+
+
+def test_every_expired_activity_refuses_its_late_worker_however_many_expired(manager, clock):
+    process_id = start(manager)
+    decide(manager, *[ScheduleActivity(TimeoutsActivity, id=f"t{n}") for n in range(MANY)])
+    tasks = [take_activity(manager) for _ in range(MANY)]
+    clock.advance(TimeoutsActivity.heartbeat_timeout)
+    for task in reversed(tasks):
+        with pytest.raises(UnknownActivityException):
+            manager.complete_task(task, "late")
+    history = manager.process_by_id(process_id).history
+    results = [event.result for event in history if event.type == "activity"]
+    assert results == [ActivityTimedOut("heartbeat_timeout")] * MANY
+
+
+def test_every_timed_out_process_refuses_signals_however_many_timed_out(manager, clock):
+    ids = [start(manager, workflow=ShortWorkflow) for _ in range(MANY)]
+    clock.advance(ShortWorkflow.timeout)
+    for process_id in reversed(ids):
+        with pytest.raises(ProcessClosedException):
+            manager.signal_process(process_id, Signal("late"))
+    assert manager.processes() == []
+    assert len(manager.processes(status="timed_out")) == MANY
+
+
+def test_every_timed_out_decision_refuses_its_late_decider_however_many(manager, clock):
+    ids = [start(manager) for _ in range(MANY)]
+    tasks = [take_decision(manager) for _ in ids]
+    clock.advance(ManualWorkflow.decision_timeout)
+    for task in reversed(tasks):
+        with pytest.raises(UnknownDecisionException):
+            manager.complete_task(task, CompleteProcess())
+    assert len(manager.processes()) == MANY
+
+
+def test_no_task_is_handed_out_past_its_deadline_however_many_expired(manager, clock):
+    queued = start(manager)
+    decide(manager, *[ScheduleActivity(TimeoutsActivity, id=f"q{n}") for n in range(MANY)])
+    for _ in range(MANY):
+        start(manager, workflow=ShortWorkflow)
+    clock.advance(ShortWorkflow.timeout)
+    assert manager.next_activity() is None
+    task = take_decision(manager, queued)  # woken by its queued activities timing out
+    assert manager.next_decision() is None
+    timed_out = [e for e in task.process.history if e.type == "activity"]
+    assert len(timed_out) == MANY

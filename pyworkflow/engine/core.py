@@ -127,7 +127,8 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            if tx.get_open_run(process_id) is not None:
+            running = tx.get_open_run(process_id)
+            if running is not None and self._expire_run(tx, running, now).is_open:
                 raise ProcessAlreadyOpenException(f"process {process_id!r} is already open")
             self._open_run(tx, workflow, process_id, input, tags, now, parent=None)
         return process_id
@@ -168,7 +169,9 @@ class Engine:
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
             run = tx.get_open_run(process_id)
-            if run is None:
+            if run is not None:
+                run = self._expire_run(tx, run, now)
+            if run is None or not run.is_open:
                 if tx.get_latest_run(process_id) is None:
                     raise UnknownProcessException(f"no process with id {process_id!r}")
                 raise ProcessClosedException(f"process {process_id!r} is closed")
@@ -201,9 +204,13 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            run = tx.next_decision(category, now)
-            if run is None:
-                return None
+            while True:
+                run = tx.next_decision(category, now)
+                if run is None:
+                    return None
+                # A run past its timeout that the sweep did not reach is closed, not offered.
+                if self._expire_run(tx, run, now).is_open:
+                    break
             run.decision = DecisionState.STARTED
             run.decision_token = str(uuid4())
             run.decision_deadline = _after(now, run.decision_timeout)
@@ -223,7 +230,7 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            run = self._held_decision(tx, task)
+            run = self._held_decision(tx, task, now)
             for decision in decisions:
                 if not run.is_open:
                     break
@@ -239,7 +246,7 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            run = self._held_decision(tx, task)
+            run = self._held_decision(tx, task, now)
             tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
             run.decision_failures += 1
             run.decision = DecisionState.SCHEDULED
@@ -249,8 +256,10 @@ class Engine:
             run.decision_again = False
             tx.update_process(run)
 
-    def _held_decision(self, tx: Transaction, task: DecisionTask) -> ProcessRecord:
+    def _held_decision(self, tx: Transaction, task: DecisionTask, now: datetime) -> ProcessRecord:
         run = tx.get_run(str(task.context.get("run_id")))
+        if run is not None:
+            run = self._expire_run(tx, run, now)
         if (
             run is None
             or not run.is_open
@@ -424,9 +433,17 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            activity = tx.next_activity(category)
-            if activity is None:
-                return None
+            while True:
+                activity = tx.next_activity(category)
+                if activity is None:
+                    return None
+                # Past a deadline the sweep did not reach: it timed out, it is not offered.
+                run = tx.get_run(activity.run_id)
+                if run is not None and not self._expire_run(tx, run, now).is_open:
+                    continue
+                if activity.due_at > now:
+                    break
+                self._expire_activity(tx, activity, now)
             activity.state = ActivityState.STARTED
             activity.token = str(uuid4())
             activity.attempt += 1
@@ -443,7 +460,7 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            activity = _held_activity(tx, task)
+            activity = self._held_activity(tx, task, now)
             activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
             tx.update_activity(activity)
             return activity.cancel_requested
@@ -455,7 +472,7 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            activity = _held_activity(tx, task)
+            activity = self._held_activity(tx, task, now)
             run = tx.get_run(activity.run_id)
             tx.delete_activity(activity.run_id, activity.activity_id)
             if run is None or not run.is_open:
@@ -471,12 +488,7 @@ class Engine:
 
     def _expire_due(self, tx: Transaction, now: datetime) -> None:
         for activity in tx.due_activities(now, DUE_BATCH):
-            tx.delete_activity(activity.run_id, activity.activity_id)
-            run = tx.get_run(activity.run_id)
-            if run is None or not run.is_open:
-                continue
-            timed_out = ActivityTimedOut(activity.expired_timeout())
-            self._deliver(tx, run, ActivityEvent(activity.execution, timed_out, now), now)
+            self._expire_activity(tx, activity, now)
         for timer in tx.due_timers(now, DUE_BATCH):
             tx.delete_timer(timer.run_id, timer.timer_id)
             run = tx.get_run(timer.run_id)
@@ -485,23 +497,58 @@ class Engine:
         for due in tx.due_runs(now, DUE_BATCH):
             # Re-read: closing one run (a parent) may already have closed another.
             run = tx.get_run(due.run_id)
-            if run is None or not run.is_open:
-                continue
-            if run.timeout_at is not None and run.timeout_at <= now:
-                tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
-                self._close(tx, run, ProcessTimedOut(), now)
-            elif (
-                run.decision == DecisionState.STARTED
-                and run.decision_deadline is not None
-                and run.decision_deadline <= now
-            ):
-                tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
-                run.decision = DecisionState.SCHEDULED
-                run.decision_ready_at = now
-                run.decision_token = None
-                run.decision_deadline = None
-                run.decision_again = False
-                tx.update_process(run)
+            if run is not None:
+                self._expire_run(tx, run, now)
+
+    def _expire_activity(self, tx: Transaction, activity: ActivityRecord, now: datetime) -> None:
+        tx.delete_activity(activity.run_id, activity.activity_id)
+        run = tx.get_run(activity.run_id)
+        if run is None or not run.is_open:
+            return
+        timed_out = ActivityTimedOut(activity.expired_timeout())
+        self._deliver(tx, run, ActivityEvent(activity.execution, timed_out, now), now)
+
+    def _expire_run(self, tx: Transaction, run: ProcessRecord, now: datetime) -> ProcessRecord:
+        """Apply the run's own deadlines that have passed; the run as it now stands.
+
+        The sweep in ``_expire_due`` takes a batch at a time; calls that act on one run
+        check its deadlines here too, so a backlog never lets a late caller through."""
+        if not run.is_open:
+            return run
+        if run.timeout_at is not None and run.timeout_at <= now:
+            tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
+            self._close(tx, run, ProcessTimedOut(), now)
+        elif (
+            run.decision == DecisionState.STARTED
+            and run.decision_deadline is not None
+            and run.decision_deadline <= now
+        ):
+            tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
+            run.decision = DecisionState.SCHEDULED
+            run.decision_ready_at = now
+            run.decision_token = None
+            run.decision_deadline = None
+            run.decision_again = False
+            tx.update_process(run)
+        return run
+
+    def _held_activity(self, tx: Transaction, task: ActivityTask, now: datetime) -> ActivityRecord:
+        execution = task.activity_execution
+        activity = tx.get_activity(str(task.context.get("run_id")), execution.id)
+        if activity is not None and activity.due_at <= now:
+            # Past its deadline though the sweep did not reach it yet: it timed out.
+            self._expire_activity(tx, activity, now)
+            activity = None
+        if (
+            activity is None
+            or activity.state != ActivityState.STARTED
+            or activity.token != task.context.get("token")
+        ):
+            raise UnknownActivityException(
+                f"activity task {execution.activity}/{execution.id} is unknown, finished or "
+                "timed out"
+            )
+        return activity
 
     # -- shared steps ------------------------------------------------------------------------
 
@@ -581,20 +628,6 @@ class Engine:
             if parent is not None and parent.is_open:
                 event = ChildProcessEvent(run.process_id, result, run.workflow, list(run.tags), now)
                 self._deliver(tx, parent, event, now)
-
-
-def _held_activity(tx: Transaction, task: ActivityTask) -> ActivityRecord:
-    execution = task.activity_execution
-    activity = tx.get_activity(str(task.context.get("run_id")), execution.id)
-    if (
-        activity is None
-        or activity.state != ActivityState.STARTED
-        or activity.token != task.context.get("token")
-    ):
-        raise UnknownActivityException(
-            f"activity task {execution.activity}/{execution.id} is unknown, finished or timed out"
-        )
-    return activity
 
 
 def _as_process(run: ProcessRecord, history: list[Event]) -> Process:
