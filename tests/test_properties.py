@@ -29,11 +29,13 @@ from pyworkflow.decision import (
     CancelActivity,
     CancelProcess,
     CompleteProcess,
+    ContinueAsNew,
     FailProcess,
     RecordMarker,
     RequestCancelProcess,
     ScheduleActivity,
     SignalProcess,
+    StartChildProcess,
     Timer,
 )
 from pyworkflow.events import ActivityEvent, DecisionStartedEvent
@@ -73,10 +75,14 @@ DECISIONS = [
     "marker",
     "signal another",
     "request cancel of another",
+    "start child",
+    "continue as new",
     "complete",
     "fail",
     "cancel",
 ]
+
+CHILD_POLICIES = ["TERMINATE", "REQUEST_CANCEL", "ABANDON"]
 
 # Only these events leave a process waiting for nothing: all others must wake the decider.
 QUIET_EVENTS = {"activity_started"}
@@ -96,6 +102,9 @@ class Model:
     activities: list[ActivityTask] = field(default_factory=list)
     claimed_activities: set[tuple[str, str]] = field(default_factory=set)
     closed_histories: dict[str, list[Any]] = field(default_factory=dict)
+    # child id: (parent id, child policy, the parent's run number when it started the child)
+    children: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    runs: dict[str, int] = field(default_factory=dict)  # process id: ContinueAsNew count
 
 
 def activity_results(process: Process) -> dict[str, int]:
@@ -147,6 +156,11 @@ def make_machine(backend_factory):
                 return [SignalProcess(self.pick(others, n), "hi", {"n": n})]
             if choice == "request cancel of another" and others:
                 return [RequestCancelProcess(self.pick(others, n))]
+            if choice == "start child":
+                child = Process(workflow=PropWorkflow, input=n)
+                return [StartChildProcess(child, child_policy=CHILD_POLICIES[n % 3])]
+            if choice == "continue as new":
+                return [ContinueAsNew(input=n)]
             if choice == "complete":
                 return [CompleteProcess(n)]
             if choice == "fail":
@@ -174,13 +188,16 @@ def make_machine(backend_factory):
             except ProcessClosedException:
                 assert not self.process(process_id).is_open
 
-        @rule(index=st.integers(0, 50), hard=st.booleans())
-        def cancel(self, index: int, hard: bool) -> None:
+        @rule(index=st.integers(0, 50), how=st.sampled_from(["cancel", "request", "terminate"]))
+        def cancel(self, index: int, how: str) -> None:
             process_id = self.pick(self.model.process_ids, index)
             try:
-                if hard:
+                if how == "cancel":
                     self.manager.cancel_process(process_id, "user")
                     assert self.process(process_id).status == "canceled"
+                elif how == "terminate":
+                    self.manager.terminate_process(process_id, "ops")
+                    assert self.process(process_id).status == "terminated"
                 else:
                     self.manager.request_cancel_process(process_id, "please")
             except ProcessClosedException:
@@ -220,6 +237,15 @@ def make_machine(backend_factory):
             except UnknownDecisionException:
                 return
             assert not held.superseded, "a superseded decision task was accepted"
+            parent_id = held.task.process.id
+            run = self.model.runs.get(parent_id, 0)
+            for decision in decisions:
+                if isinstance(decision, StartChildProcess):
+                    child_id = decision.process.id
+                    self.model.process_ids.append(child_id)
+                    self.model.children[child_id] = (parent_id, decision.child_policy, run)
+                elif isinstance(decision, ContinueAsNew):
+                    self.model.runs[parent_id] = run + 1
             timeout = timedelta(seconds=PropWorkflow.decision_timeout)
             assert self.clock() < held.claimed_at + timeout, "a timed-out decision was accepted"
 
@@ -298,6 +324,25 @@ def make_machine(backend_factory):
                 before = self.model.closed_histories.setdefault(process_id, process.history)
                 assert process.history == before, "a closed process got new events"
                 assert process.result is not None and process.result.status == process.status
+
+        @invariant()
+        def terminate_policy_children_close_with_their_parent(self) -> None:
+            for child_id, (parent_id, policy, _) in self.model.children.items():
+                if policy == "TERMINATE" and not self.process(parent_id).is_open:
+                    assert not self.process(child_id).is_open
+
+        @invariant()
+        def parents_hear_of_children_that_closed(self) -> None:
+            for child_id, (parent_id, _, run) in self.model.children.items():
+                child, parent = self.process(child_id), self.process(parent_id)
+                if child.is_open or not parent.is_open or self.model.runs.get(parent_id, 0) != run:
+                    continue
+                heard = [
+                    event.result
+                    for event in parent.history
+                    if event.type == "child_process" and event.process_id == child_id
+                ]
+                assert heard == [child.result], "a parent did not hear of its child closing"
 
         @invariant()
         def each_activity_has_at_most_one_result(self) -> None:
