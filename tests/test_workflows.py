@@ -17,6 +17,7 @@ from pyworkflow.decision import (
     StartChildProcess,
     Timer,
 )
+from pyworkflow.events import SignalEvent
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process, ProcessCompleted, ProcessFailed
 from pyworkflow.rules import RuleDoesNotApplyException
@@ -237,3 +238,30 @@ def test_rulesets_are_inherited_and_extended():
 
     assert len(MoreRules.ruleset) == len(RulesWorkflow.ruleset) + 1
     assert MoreRules.name == "MoreRules"
+
+
+def test_a_subclass_overrides_an_inherited_rule_by_name():
+    class Base(RuleSetWorkflow):
+        @rules.signal(name="go")
+        def on_go(self, event, process):
+            return RecordMarker("base")
+
+        @rules.signal(name="stop")
+        def on_stop(self, event, process):
+            return RecordMarker("stop")
+
+    class Override(Base):
+        @rules.signal(name="go")
+        def on_go(self, event, process):
+            return RecordMarker("override")
+
+    class Disable(Base):
+        def on_stop(self, event, process):  # no longer a rule
+            return None
+
+    process = Process(workflow="Any")
+    go = [RecordMarker("override")]
+    assert Override().handle_event(SignalEvent(Signal("go")), process) == go
+    assert Base().handle_event(SignalEvent(Signal("go")), process) == [RecordMarker("base")]
+    assert Disable().handle_event(SignalEvent(Signal("stop")), process) == []
+    assert len(Override.ruleset) == 2
