@@ -206,11 +206,12 @@ class ActivityWorker(Worker):
         self, task: ActivityTask, result: ActivityResult, fields: dict[str, Any]
     ) -> ActivityResult | None:
         try:
-            self.manager.complete_task(task, result)
-        except InvalidPayloadError as error:
-            # The activity returned something JSON cannot carry: fail it, naming why.
-            result = ActivityFailed(str(error))
-            self.manager.complete_task(task, result)
+            try:
+                self.manager.complete_task(task, result)
+            except InvalidPayloadError as error:
+                # The activity returned something JSON cannot carry: fail it, naming why.
+                result = ActivityFailed(str(error))
+                self.manager.complete_task(task, result)
         except UnknownResourceException as error:
             fields["refused"] = str(error)
             return None

@@ -287,3 +287,21 @@ def test_a_late_report_after_a_timeout_does_not_kill_the_worker(backend, clock):
     assert activity_result(manager, process_id) == ActivityTimedOut("heartbeat_timeout")
     task = take_decision(manager, process_id)
     assert task.process.is_open
+
+
+def test_a_late_report_json_cannot_carry_does_not_kill_the_worker(backend, clock):
+    class SlowSetActivity(Activity):
+        heartbeat_timeout = 5
+
+        def execute(self) -> Any:
+            clock.advance(10)  # the task times out while it runs
+            return {1, 2}
+
+    class SlowSetWorkflow(Workflow):
+        activities = [SlowSetActivity]
+
+    manager = Manager(backend, workflows=[SlowSetWorkflow])
+    process_id = start(manager, workflow=SlowSetWorkflow)
+    decide(manager, ScheduleActivity(SlowSetActivity, id="s"))
+    assert ActivityWorker(manager).step() is True
+    assert activity_result(manager, process_id) == ActivityTimedOut("heartbeat_timeout")
