@@ -11,6 +11,7 @@ import pytest
 from pyworkflow.activity import Activity, ActivityCompleted, ActivityFailed
 from pyworkflow.decision import (
     CompleteProcess,
+    ContinueAsNew,
     RecordMarker,
     ScheduleActivity,
     SignalProcess,
@@ -165,3 +166,13 @@ def test_payloads_are_stored_as_json_would_carry_them(manager):
     data["n"].append(2)
     task = take_decision(manager, process_id)
     assert task.process.history[-2].signal.data == {"n": [1]}
+
+
+def test_continue_as_new_tags_must_be_strings_too(manager):
+    process_id = start(manager, tags=["a"])
+    task = take_decision(manager, process_id)
+    with pytest.raises(ValueError, match="tags"):
+        manager.complete_task(task, ContinueAsNew(input=1, tags=["ok", 2]))
+    assert manager.process_by_id(process_id).tags == ["a"]
+    manager.complete_task(task, ContinueAsNew(input=1, tags=["b"]))
+    assert manager.process_by_id(process_id).tags == ["b"]

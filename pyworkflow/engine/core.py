@@ -698,6 +698,8 @@ def _check_decisions(decisions: Sequence[Decision]) -> list[Decision]:
                 tags = _check_tags(value.tags)
                 child = value.copy_with_id(value.id or str(uuid4()), input=child_input, tags=tags)
                 setattr(stored, name, child)
+        if isinstance(decision, ContinueAsNew) and decision.tags is not None:
+            _check_tags(decision.tags)
         if decision.closes_process and index != len(decisions) - 1:
             raise InvalidDecisionError(f"{where}: {decision.type} must be the last decision")
         if isinstance(decision, StartChildProcess) and decision.child_policy not in CHILD_POLICIES:
