@@ -208,3 +208,13 @@ def test_a_finished_activity_task_takes_no_more_reports(manager):
         manager.heartbeat(task)
     results = [e for e in manager.process_by_id(process_id).history if e.type == "activity"]
     assert [event.result for event in results] == [ActivityCompleted(1)]
+
+
+def test_untriggered_timers_can_disregard_what_the_decider_has_not_seen(manager, clock):
+    process_id = start(manager)
+    timer = Timer(5, id="t")
+    decide(manager, timer)
+    clock.advance(5)
+    task = take_decision(manager, process_id)
+    assert task.process.untriggered_timers() == []
+    assert task.process.untriggered_timers(disregard_unseen=True) == [timer]
