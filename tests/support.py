@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from pyworkflow.activity import Activity
-from pyworkflow.events import Event
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
 from pyworkflow.task import ActivityTask, DecisionTask
@@ -100,10 +99,6 @@ def take_activity(manager: Manager, category: str = "default") -> ActivityTask:
 
 def types(process: Process) -> list[str]:
     return [event.type for event in process.history]
-
-
-def last_event(manager: Manager, process_id: str) -> Event:
-    return manager.process_by_id(process_id).history[-1]
 
 
 def no_tasks(manager: Manager) -> bool:

@@ -206,7 +206,7 @@ def test_signal_to_an_unknown_or_closed_process_is_rejected_and_the_sender_told(
         process_id=sender,
     )
     task = take_decision(manager, sender)
-    rejected = [event for event in task.process.unseen_events() if event.type != "decision"]
+    rejected = task.process.unseen_events()
     assert [event.type for event in rejected] == ["decision_rejected", "decision_rejected"]
     assert rejected[0].decision == SignalProcess(closed, "late")
     assert closed in rejected[0].reason
