@@ -14,11 +14,17 @@ from .exceptions import InvalidPayloadError
 
 
 def check_payload(value: Any, field: str) -> Any:
-    """Return ``value`` unchanged if JSON can carry it, else raise naming ``field``."""
+    """Return ``value`` as JSON carries it (tuples become lists; a fresh copy, so the
+    caller's later changes do not reach what is stored), else raise naming ``field``.
+
+    Memory thereby keeps exactly what SQLite and PostgreSQL give back.
+    """
     problem = _first_problem(value, field)
     if problem is not None:
         raise InvalidPayloadError(problem)
-    return value
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return json.loads(dumps(value))
 
 
 def _first_problem(value: Any, path: str) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from ._naming import name_of
 from ._value import Value
 from .activity import ActivityExecution
-from .decision import ScheduleActivity, Timer
+from .decision import CancelTimer, ScheduleActivity, Timer
 from .events import DecisionEvent, Event, ProcessStartedEvent
 
 
@@ -138,12 +138,13 @@ class Process(Value):
 
     def unseen_events(self) -> list[Event]:
         """Events since the last decision that went through, not counting the
-        ``decision_started`` that opened the current one.
+        ``decision_started`` that opened the current one, nor the decisions that
+        the last one returned (the decider knows what it decided).
 
         A decision that failed or timed out saw nothing: its events stay unseen.
         """
         start, end = self._unseen_bounds()
-        return self.history[start:end]
+        return [event for event in self.history[start:end] if event.type != "decision"]
 
     def _unseen_bounds(self) -> tuple[int, int]:
         history = self.history
@@ -179,10 +180,12 @@ class Process(Value):
         history = self.history
         if disregard_unseen:
             history = history[: self._unseen_bounds()[0]]
-        timers = [
-            event.decision  # type: ignore[attr-defined]
-            for event in self.history
-            if event.type == "decision" and isinstance(event.decision, Timer)  # type: ignore[attr-defined]
-        ]
+        decided = [event.decision for event in self.history if event.type == "decision"]  # type: ignore[attr-defined]
+        timers = [decision for decision in decided if isinstance(decision, Timer)]
+        canceled = {decision.id for decision in decided if isinstance(decision, CancelTimer)}
         fired = [event.timer for event in history if event.type == "timer"]  # type: ignore[attr-defined]
-        return [timer for timer in timers if timer not in fired]
+        return [
+            timer
+            for timer in timers
+            if timer not in fired and (timer.id is None or timer.id not in canceled)
+        ]

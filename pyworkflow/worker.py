@@ -206,11 +206,12 @@ class ActivityWorker(Worker):
         self, task: ActivityTask, result: ActivityResult, fields: dict[str, Any]
     ) -> ActivityResult | None:
         try:
-            self.manager.complete_task(task, result)
-        except InvalidPayloadError as error:
-            # The activity returned something JSON cannot carry: fail it, naming why.
-            result = ActivityFailed(str(error))
-            self.manager.complete_task(task, result)
+            try:
+                self.manager.complete_task(task, result)
+            except InvalidPayloadError as error:
+                # The activity returned something JSON cannot carry: fail it, naming why.
+                result = ActivityFailed(str(error))
+                self.manager.complete_task(task, result)
         except UnknownResourceException as error:
             fields["refused"] = str(error)
             return None
@@ -263,17 +264,27 @@ class DecisionWorker(Worker):
             process_id=task.process.id, workflow=task.process.workflow, attempt=task.attempt
         )
         try:
+            # Anything decide() raises is a decision failure, even an unknown-resource
+            # error (an unregistered workflow, a lookup inside the decider): only the
+            # backend refusing the completion below means the task is no longer ours.
             decisions = self.decide(task)
-            self.manager.complete_task(task, decisions)
-            fields["outcome"] = "decided"
-            fields["decisions"] = [decision.type for decision in decisions]
-        except UnknownResourceException as error:
-            fields["outcome"] = "refused"
-            fields["error"] = str(error)
         except Exception as error:
+            decisions = None
             fields["outcome"] = "failed"
             fields["error"] = str(error)
             self._fail(task, error)
+        if decisions is not None:
+            try:
+                self.manager.complete_task(task, decisions)
+                fields["outcome"] = "decided"
+                fields["decisions"] = [decision.type for decision in decisions]
+            except UnknownResourceException as error:
+                fields["outcome"] = "refused"
+                fields["error"] = str(error)
+            except Exception as error:
+                fields["outcome"] = "failed"
+                fields["error"] = str(error)
+                self._fail(task, error)
         fields["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
         level = logging.INFO if fields["outcome"] == "decided" else logging.WARNING
         self.logger.log(level, "decision %s", fields["outcome"], extra=fields)

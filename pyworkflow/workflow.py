@@ -147,10 +147,13 @@ class RuleSetWorkflow(Workflow):
         super().__init_subclass__(**kwargs)
         from .rules import Rule
 
-        rules: list[Rule] = []
+        # Rules in the order their names were first defined, base classes first; a
+        # subclass attribute of the same name overrides (or, if not a rule, removes) one.
+        names: dict[str, None] = {}
         for klass in reversed(cls.__mro__):
-            rules.extend(value for value in vars(klass).values() if isinstance(value, Rule))
-        cls.ruleset = rules
+            names.update(dict.fromkeys(vars(klass)))
+        rules = [getattr(cls, name, None) for name in names]
+        cls.ruleset = [rule for rule in rules if isinstance(rule, Rule)]
 
     def handle_event(self, event: Event, process: Process) -> list[Any]:
         decisions: list[Any] = []

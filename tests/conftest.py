@@ -6,8 +6,10 @@ import pytest
 
 from pyworkflow.backend.base import Backend
 from pyworkflow.clock import ManualClock
+from pyworkflow.manager import Manager
 
 from .backends import BACKENDS, BackendFactory
+from .support import ALL_WORKFLOWS
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -34,3 +36,9 @@ def clock() -> ManualClock:
 @pytest.fixture
 def backend(backend_factory: BackendFactory, clock: ManualClock) -> Backend:
     return backend_factory(clock)
+
+
+@pytest.fixture
+def manager(backend: Backend) -> Manager:
+    """A manager knowing the suite's hand-driven workflows and their activities."""
+    return Manager(backend, workflows=ALL_WORKFLOWS)

@@ -7,9 +7,10 @@ the first write, so a refused call changes nothing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
@@ -81,6 +82,8 @@ from .records import (
 )
 from .store import Store, Transaction
 
+V = TypeVar("V")
+
 DUE_BATCH = 100
 MAX_DECISION_BACKOFF = 60.0
 
@@ -118,25 +121,27 @@ class Engine:
 
     def start_process(self, process: Process) -> str:
         workflow = self.registry.workflow(str(process.workflow))
-        check_payload(process.input, "input")
+        input = check_payload(process.input, "input")
         tags = _check_tags(process.tags)
         process_id = process.id or str(uuid4())
         now = self.clock()
         with self.store.transaction() as tx:
-            if tx.get_open_run(process_id) is not None:
+            self._expire_due(tx, now)
+            running = tx.get_open_run(process_id)
+            if running is not None and self._expire_run(tx, running, now).is_open:
                 raise ProcessAlreadyOpenException(f"process {process_id!r} is already open")
-            self._open_run(tx, workflow, process_id, process.input, tags, now, parent=None)
+            self._open_run(tx, workflow, process_id, input, tags, now, parent=None)
         return process_id
 
     def signal_process(self, process_id: str, name: str, data: Any = None) -> None:
-        check_payload(data, "signal data")
+        data = check_payload(data, "signal data")
         signal = Signal(name, data)
         self._steer(
             process_id, lambda tx, run, now: self._deliver(tx, run, SignalEvent(signal, now), now)
         )
 
     def request_cancel_process(self, process_id: str, details: Any = None) -> None:
-        check_payload(details, "details")
+        details = check_payload(details, "details")
         self._steer(
             process_id,
             lambda tx, run, now: self._deliver(tx, run, CancelRequestedEvent(details, now), now),
@@ -144,7 +149,7 @@ class Engine:
 
     def cancel_process(self, process_id: str, details: Any = None) -> None:
         """Close at once as canceled, as the 2014 backends did; the decider is not asked."""
-        check_payload(details, "details")
+        details = check_payload(details, "details")
 
         def cancel(tx: Transaction, run: ProcessRecord, now: datetime) -> None:
             tx.append_events(run.run_id, [DecisionEvent(CancelProcess(details), now)])
@@ -153,8 +158,8 @@ class Engine:
         self._steer(process_id, cancel)
 
     def terminate_process(self, process_id: str, reason: Any = None, details: Any = None) -> None:
-        check_payload(reason, "reason")
-        check_payload(details, "details")
+        reason = check_payload(reason, "reason")
+        details = check_payload(details, "details")
         self._steer(process_id, lambda tx, run, now: self._terminate(tx, run, reason, details, now))
 
     def _steer(
@@ -162,8 +167,11 @@ class Engine:
     ) -> None:
         now = self.clock()
         with self.store.transaction() as tx:
+            self._expire_due(tx, now)
             run = tx.get_open_run(process_id)
-            if run is None:
+            if run is not None:
+                run = self._expire_run(tx, run, now)
+            if run is None or not run.is_open:
                 if tx.get_latest_run(process_id) is None:
                     raise UnknownProcessException(f"no process with id {process_id!r}")
                 raise ProcessClosedException(f"process {process_id!r} is closed")
@@ -173,6 +181,7 @@ class Engine:
 
     def process_by_id(self, process_id: str) -> Process:
         with self.store.transaction() as tx:
+            self._expire_due(tx, self.clock())
             run = tx.get_latest_run(process_id)
             if run is None:
                 raise UnknownProcessException(f"no process with id {process_id!r}")
@@ -183,6 +192,7 @@ class Engine:
     ) -> list[Process]:
         statuses = _statuses(status)
         with self.store.transaction() as tx:
+            self._expire_due(tx, self.clock())
             return [
                 _as_process(run, tx.history(run.run_id))
                 for run in tx.list_runs(workflow, tag, statuses)
@@ -194,9 +204,13 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            run = tx.next_decision(category, now)
-            if run is None:
-                return None
+            while True:
+                run = tx.next_decision(category, now)
+                if run is None:
+                    return None
+                # A run past its timeout that the sweep did not reach is closed, not offered.
+                if self._expire_run(tx, run, now).is_open:
+                    break
             run.decision = DecisionState.STARTED
             run.decision_token = str(uuid4())
             run.decision_deadline = _after(now, run.decision_timeout)
@@ -212,10 +226,11 @@ class Engine:
         return DecisionTask(process, context=context)
 
     def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
-        _check_decisions(decisions)
+        decisions = _check_decisions(decisions)
         now = self.clock()
         with self.store.transaction() as tx:
-            run = self._held_decision(tx, task)
+            self._expire_due(tx, now)
+            run = self._held_decision(tx, task, now)
             for decision in decisions:
                 if not run.is_open:
                     break
@@ -230,7 +245,8 @@ class Engine:
         reason, details = _jsonable(reason), _jsonable(details)
         now = self.clock()
         with self.store.transaction() as tx:
-            run = self._held_decision(tx, task)
+            self._expire_due(tx, now)
+            run = self._held_decision(tx, task, now)
             tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
             run.decision_failures += 1
             run.decision = DecisionState.SCHEDULED
@@ -240,8 +256,10 @@ class Engine:
             run.decision_again = False
             tx.update_process(run)
 
-    def _held_decision(self, tx: Transaction, task: DecisionTask) -> ProcessRecord:
+    def _held_decision(self, tx: Transaction, task: DecisionTask, now: datetime) -> ProcessRecord:
         run = tx.get_run(str(task.context.get("run_id")))
+        if run is not None:
+            run = self._expire_run(tx, run, now)
         if (
             run is None
             or not run.is_open
@@ -418,9 +436,17 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            activity = tx.next_activity(category)
-            if activity is None:
-                return None
+            while True:
+                activity = tx.next_activity(category)
+                if activity is None:
+                    return None
+                # Past a deadline the sweep did not reach: it timed out, it is not offered.
+                run = tx.get_run(activity.run_id)
+                if run is not None and not self._expire_run(tx, run, now).is_open:
+                    continue
+                if activity.due_at > now:
+                    break
+                self._expire_activity(tx, activity, now)
             activity.state = ActivityState.STARTED
             activity.token = str(uuid4())
             activity.attempt += 1
@@ -437,7 +463,7 @@ class Engine:
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            activity = _held_activity(tx, task)
+            activity = self._held_activity(tx, task, now)
             activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
             tx.update_activity(activity)
             return activity.cancel_requested
@@ -445,12 +471,11 @@ class Engine:
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
         if not isinstance(result, ActivityResult):
             raise TypeError(f"an activity result is needed, not {type(result).__name__}")
-        for name in result._fields:
-            check_payload(getattr(result, name), f"result.{name}")
+        result = _with_payloads(result, {name: f"result.{name}" for name in result._fields})
         now = self.clock()
         with self.store.transaction() as tx:
             self._expire_due(tx, now)
-            activity = _held_activity(tx, task)
+            activity = self._held_activity(tx, task, now)
             run = tx.get_run(activity.run_id)
             tx.delete_activity(activity.run_id, activity.activity_id)
             if run is None or not run.is_open:
@@ -466,29 +491,67 @@ class Engine:
 
     def _expire_due(self, tx: Transaction, now: datetime) -> None:
         for activity in tx.due_activities(now, DUE_BATCH):
-            tx.delete_activity(activity.run_id, activity.activity_id)
-            run = tx.get_run(activity.run_id)
-            if run is None or not run.is_open:
-                continue
-            timed_out = ActivityTimedOut(activity.expired_timeout())
-            self._deliver(tx, run, ActivityEvent(activity.execution, timed_out, now), now)
+            self._expire_activity(tx, activity, now)
         for timer in tx.due_timers(now, DUE_BATCH):
             tx.delete_timer(timer.run_id, timer.timer_id)
             run = tx.get_run(timer.run_id)
             if run is not None and run.is_open:
                 self._deliver(tx, run, TimerEvent(timer.timer, now), now)
-        for run in tx.due_runs(now, DUE_BATCH):
-            if run.timeout_at is not None and run.timeout_at <= now:
-                tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
-                self._close(tx, run, ProcessTimedOut(), now)
-            elif run.decision == DecisionState.STARTED:
-                tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
-                run.decision = DecisionState.SCHEDULED
-                run.decision_ready_at = now
-                run.decision_token = None
-                run.decision_deadline = None
-                run.decision_again = False
-                tx.update_process(run)
+        for due in tx.due_runs(now, DUE_BATCH):
+            # Re-read: closing one run (a parent) may already have closed another.
+            run = tx.get_run(due.run_id)
+            if run is not None:
+                self._expire_run(tx, run, now)
+
+    def _expire_activity(self, tx: Transaction, activity: ActivityRecord, now: datetime) -> None:
+        tx.delete_activity(activity.run_id, activity.activity_id)
+        run = tx.get_run(activity.run_id)
+        if run is None or not run.is_open:
+            return
+        timed_out = ActivityTimedOut(activity.expired_timeout())
+        self._deliver(tx, run, ActivityEvent(activity.execution, timed_out, now), now)
+
+    def _expire_run(self, tx: Transaction, run: ProcessRecord, now: datetime) -> ProcessRecord:
+        """Apply the run's own deadlines that have passed; the run as it now stands.
+
+        The sweep in ``_expire_due`` takes a batch at a time; calls that act on one run
+        check its deadlines here too, so a backlog never lets a late caller through."""
+        if not run.is_open:
+            return run
+        if run.timeout_at is not None and run.timeout_at <= now:
+            tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
+            self._close(tx, run, ProcessTimedOut(), now)
+        elif (
+            run.decision == DecisionState.STARTED
+            and run.decision_deadline is not None
+            and run.decision_deadline <= now
+        ):
+            tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
+            run.decision = DecisionState.SCHEDULED
+            run.decision_ready_at = now
+            run.decision_token = None
+            run.decision_deadline = None
+            run.decision_again = False
+            tx.update_process(run)
+        return run
+
+    def _held_activity(self, tx: Transaction, task: ActivityTask, now: datetime) -> ActivityRecord:
+        execution = task.activity_execution
+        activity = tx.get_activity(str(task.context.get("run_id")), execution.id)
+        if activity is not None and activity.due_at <= now:
+            # Past its deadline though the sweep did not reach it yet: it timed out.
+            self._expire_activity(tx, activity, now)
+            activity = None
+        if (
+            activity is None
+            or activity.state != ActivityState.STARTED
+            or activity.token != task.context.get("token")
+        ):
+            raise UnknownActivityException(
+                f"activity task {execution.activity}/{execution.id} is unknown, finished or "
+                "timed out"
+            )
+        return activity
 
     # -- shared steps ------------------------------------------------------------------------
 
@@ -570,20 +633,6 @@ class Engine:
                 self._deliver(tx, parent, event, now)
 
 
-def _held_activity(tx: Transaction, task: ActivityTask) -> ActivityRecord:
-    execution = task.activity_execution
-    activity = tx.get_activity(str(task.context.get("run_id")), execution.id)
-    if (
-        activity is None
-        or activity.state != ActivityState.STARTED
-        or activity.token != task.context.get("token")
-    ):
-        raise UnknownActivityException(
-            f"activity task {execution.activity}/{execution.id} is unknown, finished or timed out"
-        )
-    return activity
-
-
 def _as_process(run: ProcessRecord, history: list[Event]) -> Process:
     return Process(
         workflow=run.workflow,
@@ -621,19 +670,39 @@ def _jsonable(value: Any) -> Any:
         return repr(value)
 
 
-def _check_decisions(decisions: Sequence[Decision]) -> None:
-    """Refuse the whole list before anything is written: a bad decider changes nothing."""
+def _with_payloads(value: V, labels: dict[str, str]) -> V:
+    """A copy of ``value`` whose named fields hold their payloads as JSON carries them;
+    the caller's object, which it may change later, is never stored."""
+    copied = copy.copy(value)
+    for name, label in labels.items():
+        setattr(copied, name, check_payload(getattr(value, name), label))
+    return copied
+
+
+def _check_decisions(decisions: Sequence[Decision]) -> list[Decision]:
+    """Refuse the whole list before anything is written: a bad decider changes nothing.
+
+    Returns the decisions as they will be stored, payloads carried through JSON."""
+    checked: list[Decision] = []
     for index, decision in enumerate(decisions):
         where = f"decision {index}"
         if not isinstance(decision, Decision):
             raise InvalidDecisionError(f"{where}: {decision!r} is not a decision")
+        labels: dict[str, str] = {}
+        for name in decision._fields:
+            value = getattr(decision, name)
+            if not isinstance(value, Process):
+                labels[name] = f"{where} ({decision.type}).{name}"
+        stored = _with_payloads(decision, labels)
         for name in decision._fields:
             value = getattr(decision, name)
             if isinstance(value, Process):
-                check_payload(value.input, f"{where} ({decision.type}).process.input")
-                _check_tags(value.tags)
-            else:
-                check_payload(value, f"{where} ({decision.type}).{name}")
+                child_input = check_payload(value.input, f"{where} ({decision.type}).process.input")
+                tags = _check_tags(value.tags)
+                child = value.copy_with_id(value.id or str(uuid4()), input=child_input, tags=tags)
+                setattr(stored, name, child)
+        if isinstance(decision, ContinueAsNew) and decision.tags is not None:
+            _check_tags(decision.tags)
         if decision.closes_process and index != len(decisions) - 1:
             raise InvalidDecisionError(f"{where}: {decision.type} must be the last decision")
         if isinstance(decision, StartChildProcess) and decision.child_policy not in CHILD_POLICIES:
@@ -644,3 +713,5 @@ def _check_decisions(decisions: Sequence[Decision]) -> None:
             isinstance(decision.delay, (int, float)) and decision.delay >= 0
         ):
             raise InvalidDecisionError(f"{where}: timer delay must be a number of seconds >= 0")
+        checked.append(stored)
+    return checked
