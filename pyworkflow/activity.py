@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ._naming import classproperty, strip_suffix
 from ._value import Value
 from .defaults import Defaults
+from .exceptions import UnknownActivityException
 
 if TYPE_CHECKING:
     from .task import ActivityTask
@@ -123,7 +124,15 @@ class Activity:
         Raising stops a long loop at its next heartbeat without extra code; catch
         it to clean up and re-raise, or return another result instead.
         """
-        if self._monitor is not None and self._monitor.heartbeat():
+        if self._monitor is None:
+            return
+        try:
+            cancel_requested = self._monitor.heartbeat()
+        except UnknownActivityException as gone:
+            # The task timed out or its process closed: nobody awaits the result,
+            # so stop the same way a cancel does and let cleanup code run.
+            raise ActivityCanceled(f"task is no longer open: {gone}") from gone
+        if cancel_requested:
             raise ActivityCanceled("cancel requested")
 
     def execute(self) -> Any:

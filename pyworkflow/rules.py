@@ -117,3 +117,12 @@ def child_process_completed(
         )
 
     return rule(match)
+
+
+def cancel_requested() -> Callable[[Handler], Rule]:
+    """Matches a request to cancel this process (RequestCancelProcess, or a parent's policy)."""
+
+    def match(event: Any) -> bool:
+        return bool(event.type == "cancel_requested")
+
+    return rule(match)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._naming import classproperty, strip_suffix
 from .activity import Activity
-from .decision import Decision, ScheduleActivity
+from .decision import CancelProcess, Decision, ScheduleActivity
 from .defaults import Defaults
 from .exceptions import InvalidDecisionError
 
@@ -71,6 +71,17 @@ def unique(items: Iterable[Any]) -> list[Any]:
     return kept
 
 
+def _gather(handler: Callable[[Event], list[Any]], process: Process) -> list[Any]:
+    """Decisions for every unseen event, repeats dropped, a closing decision last.
+
+    Handlers fire in event and definition order; a close that came first would
+    make the whole list invalid, so it is moved behind the others.
+    """
+    decisions = unique(item for event in process.unseen_events() for item in handler(event))
+    closing = [d for d in decisions if getattr(d, "closes_process", False)]
+    return [d for d in decisions if d not in closing] + closing
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -125,17 +136,20 @@ class DefaultWorkflow(Workflow):
             return self.respond_to_signal(process, e.signal)
         if event.type == "timer":
             return self.respond_to_timer(process, e.timer)
+        if event.type == "cancel_requested":
+            return self.respond_to_cancel_requested(process, e.details)
         if event.type == "child_process":
             return self.respond_to_child_process(
                 process, e.process_id, e.workflow, e.result, e.tags
             )
         return None
 
+    def respond_to_cancel_requested(self, process: Process, details: Any) -> Any:
+        """Someone asked this process to cancel; by default it agrees."""
+        return CancelProcess(details)
+
     def decide(self, process: Process) -> list[Any]:
-        decisions: list[Any] = []
-        for event in process.unseen_events():
-            decisions.extend(_as_list(self.handle_event(event, process)))
-        return unique(decisions)
+        return _gather(lambda event: _as_list(self.handle_event(event, process)), process)
 
 
 class RuleSetWorkflow(Workflow):
@@ -163,7 +177,4 @@ class RuleSetWorkflow(Workflow):
         return decisions
 
     def decide(self, process: Process) -> list[Any]:
-        decisions: list[Any] = []
-        for event in process.unseen_events():
-            decisions.extend(self.handle_event(event, process))
-        return unique(decisions)
+        return _gather(lambda event: self.handle_event(event, process), process)
