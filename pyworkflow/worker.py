@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -32,6 +33,26 @@ LOG = logging.getLogger("pyworkflow.worker")
 
 MIN_IDLE_WAIT = 0.005
 MAX_IDLE_WAIT = 1.0
+MAX_HEARTBEAT_INTERVAL = 1.0
+
+
+class ThrottledHeartbeat:
+    """Sends at most one heartbeat per ``interval`` seconds and answers the rest from
+    the last reply: an activity may call ``heartbeat()`` in a tight loop, and each
+    one that reaches the backend is a write."""
+
+    def __init__(self, send: Callable[[], bool], interval: float) -> None:
+        self._send = send
+        self._interval = interval
+        self._last_sent: float | None = None
+        self._cancel_requested = False
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if self._last_sent is None or now - self._last_sent >= self._interval:
+            self._cancel_requested = self._send()
+            self._last_sent = now
+        return self._cancel_requested
 
 
 class Worker:
@@ -218,7 +239,10 @@ class ActivityWorker(Worker):
         return result
 
     def _monitor(self, task: ActivityTask) -> ActivityMonitor:
-        return ActivityMonitor(lambda: self.manager.heartbeat(task))
+        activity_class = self.manager.activities.get(task.activity_execution.activity)
+        timeout = activity_class.heartbeat_timeout if activity_class else MAX_HEARTBEAT_INTERVAL
+        interval = min(MAX_HEARTBEAT_INTERVAL, timeout / 4)
+        return ActivityMonitor(ThrottledHeartbeat(lambda: self.manager.heartbeat(task), interval))
 
     def _task_fields(self, task: ActivityTask) -> dict[str, Any]:
         return self._fields(
