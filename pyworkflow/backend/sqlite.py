@@ -285,7 +285,8 @@ def _check_path(path: Path) -> None:
             raise BackendConfigurationError(f"{path}: cannot read ({error.strerror})") from None
         if header and header != SQLITE_HEADER:
             raise BackendConfigurationError(f"{path}: not a SQLite database")
-        if not os.access(path, os.W_OK):
+        # No write bit counts as read-only even for root, whom os.access lets write.
+        if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
             raise BackendConfigurationError(
                 f"{path}: database file is read-only, and a worker needs to write"
             )
