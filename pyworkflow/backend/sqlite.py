@@ -45,11 +45,14 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = 10.0
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
-# wait_for_change polls data_version this often: first quickly, then a little
-# less often while nothing happens. A poll costs a few microseconds.
-WATCH_FIRST_INTERVAL = 0.0005
-WATCH_MAX_INTERVAL = 0.005
-WATCH_GROWTH = 1.2
+# wait_for_change polls data_version every WATCH_MIN_INTERVAL while the database
+# is busy, and less often the longer it has been quiet: a twentieth of the quiet
+# time, up to WATCH_MAX_INTERVAL. The query costs microseconds; what idle CPU
+# there is goes to waking up, so a worker quiet for a while wakes 50 times a
+# second, and one in the middle of a workflow reacts within a millisecond.
+WATCH_MIN_INTERVAL = 0.0005
+WATCH_MAX_INTERVAL = 0.02
+WATCH_QUIET_FRACTION = 0.05
 
 
 class SQLiteStore:
@@ -72,6 +75,8 @@ class SQLiteStore:
         self._connections_lock = threading.Lock()
         self._watcher: sqlite3.Connection | None = None
         self._watcher_pid = 0
+        # When this store last saw the database change, by its own hand or another's.
+        self._last_change = time.monotonic()
         self._watcher_lock = threading.Lock()
         self._closed = False
         _check_path(Path(self.path))
@@ -195,17 +200,20 @@ class SQLiteStore:
         return from_micros(min(present)) if present else None
 
     def wait_for_change(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+        now = time.monotonic()
+        deadline = now + timeout
         start = self._data_version()
-        interval = WATCH_FIRST_INTERVAL
         while True:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 return False
+            quiet = (now - self._last_change) * WATCH_QUIET_FRACTION
+            interval = min(WATCH_MAX_INTERVAL, max(WATCH_MIN_INTERVAL, quiet))
             time.sleep(min(interval, remaining))
+            now = time.monotonic()
             if self._data_version() != start:
+                self._last_change = now
                 return True
-            interval = min(interval * WATCH_GROWTH, WATCH_MAX_INTERVAL)
 
     def _data_version(self) -> int:
         with self._watcher_lock:
@@ -232,15 +240,17 @@ class SQLiteStore:
 class _Transaction:
     """One ``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back if the body raises."""
 
-    __slots__ = ("_store", "_connection")
+    __slots__ = ("_store", "_connection", "_changes")
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
         self._connection = store._connection()
+        self._changes = 0
 
     def __enter__(self) -> SQLTransaction:
         try:
             self._connection.execute("BEGIN IMMEDIATE")
+            self._changes = self._connection.total_changes
         except sqlite3.Error as error:
             raise self._store._error(error) from None
         return SQLTransaction(self._connection.execute, self._store._statements)
@@ -255,6 +265,8 @@ class _Transaction:
         if kind is None:
             try:
                 connection.execute("COMMIT")
+                if connection.total_changes != self._changes:
+                    self._store._last_change = time.monotonic()
                 return
             except sqlite3.Error as failure:
                 _rollback(connection)
