@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from pyworkflow.backend import sqlite as sqlite_module
 from pyworkflow.backend.sql import queries
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import ScheduleActivity, Timer
-from pyworkflow.exceptions import BackendBusyError, BackendConfigurationError
+from pyworkflow.exceptions import BackendBusyError, BackendConfigurationError, BackendError
 from pyworkflow.process import Process
 
 
@@ -115,6 +116,45 @@ def test_schema_is_created_once_with_its_version(tmp_path: Path) -> None:
         assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [
             (SCHEMA_VERSION,)
         ]
+    connection.close()
+
+
+def test_an_older_schema_is_migrated_forward_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    backend = open_backend(path)
+    backend.start_process(Process(workflow="Flow", id="kept"))
+    backend.close()
+
+    scripts = {**sqlite_module.migrations("sqlite"), 2: "ALTER TABLE runs ADD COLUMN note TEXT;"}
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
+    upgraded = open_backend(path)
+    assert upgraded.process_by_id("kept").is_open
+    upgraded.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(2,)]
+        assert connection.execute("SELECT note FROM runs").fetchall() == [(None,)]
+    connection.close()
+
+
+def test_a_failed_migration_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    open_backend(path).close()
+    broken = "ALTER TABLE runs ADD COLUMN note TEXT;\nALTER TABLE nowhere ADD COLUMN x TEXT;"
+    scripts = {**sqlite_module.migrations("sqlite"), 2: broken}
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
+    with pytest.raises(BackendError, match="no such table: nowhere") as error:
+        SQLiteBackend(path)
+    assert str(path) in str(error.value)
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(1,)]
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+        assert "note" not in columns
     connection.close()
 
 
