@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pyworkflow.activity import Activity
 from pyworkflow.backend import sqlite as sqlite_module
 from pyworkflow.backend.sql import queries
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
-from pyworkflow.decision import ScheduleActivity, Timer
+from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
 from pyworkflow.exceptions import BackendBusyError, BackendConfigurationError, BackendError
+from pyworkflow.manager import Manager
 from pyworkflow.process import Process
+from pyworkflow.worker import ActivityWorker, DecisionWorker
+from pyworkflow.workflow import Workflow
 
 
 def files_in(directory: Path) -> dict[str, bytes]:
@@ -80,6 +86,11 @@ def test_read_only_database_is_refused_for_a_worker(tmp_path: Path) -> None:
 def test_a_directory_is_not_a_database_file(tmp_path: Path) -> None:
     with pytest.raises(BackendConfigurationError, match="is a directory"):
         SQLiteBackend(tmp_path)
+
+
+def test_an_in_memory_database_is_refused_with_the_alternative() -> None:
+    with pytest.raises(BackendConfigurationError, match="use MemoryBackend"):
+        SQLiteBackend(":memory:")
 
 
 def test_a_database_locked_too_long_is_a_busy_error_naming_the_path(tmp_path: Path) -> None:
@@ -306,3 +317,57 @@ def _seconds(value: float):  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
     return timedelta(seconds=value)
+
+
+# -- threads: one connection each --------------------------------------------------------
+
+RAN: list[tuple[str | None, str, int]] = []
+RAN_LOCK = threading.Lock()
+
+
+class NoteActivity(Activity):
+    def execute(self) -> Any:
+        with RAN_LOCK:
+            RAN.append((self.task.process_id, self.task.activity_execution.id, self.task.attempt))
+        return self.input
+
+
+class TwoNotesWorkflow(Workflow):
+    activities = [NoteActivity]
+
+    def decide(self, process: Process) -> Any:
+        done = [event for event in process.history if event.type == "activity"]
+        if len(done) == 2:
+            return CompleteProcess(len(done))
+        return ScheduleActivity(NoteActivity, id=f"note-{len(done) + 1}", input=len(done))
+
+
+def test_worker_threads_sharing_one_backend_run_each_attempt_once(tmp_path: Path) -> None:
+    RAN.clear()
+    manager = Manager(SQLiteBackend(tmp_path / "pyworkflow.sqlite3"), [TwoNotesWorkflow])
+    count = 200
+    for index in range(count):
+        manager.start_process(Process(workflow=TwoNotesWorkflow, id=f"p{index}"))
+    workers = [
+        ActivityWorker(manager, concurrency=4),
+        DecisionWorker(manager),
+        DecisionWorker(manager),
+    ]
+    threads = [threading.Thread(target=worker.run) for worker in workers]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 120
+    while manager.processes(status="open") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for worker in workers:
+        worker.stop()
+    for thread in threads:
+        thread.join(30)
+    closed = manager.processes(status="completed")
+    assert len(closed) == count
+    assert sorted(RAN) == sorted(
+        (f"p{index}", f"note-{step}", 1) for index in range(count) for step in (1, 2)
+    )
+    connections = manager.backend.store._connections  # type: ignore[attr-defined]
+    assert len(connections) >= 4  # the threads did not share one connection
+    manager.backend.close()

@@ -284,6 +284,11 @@ def _rollback(connection: sqlite3.Connection) -> None:
 
 def _check_path(path: Path) -> None:
     """Refuse, before SQLite creates or touches anything, what cannot work."""
+    if str(path) in ("", ":memory:"):
+        # Every thread's connection would open a database of its own.
+        raise BackendConfigurationError(
+            f"{str(path)!r}: SQLiteBackend needs a file; use MemoryBackend for an in-memory one"
+        )
     directory = path.parent
     if not directory.is_dir():
         raise BackendConfigurationError(f"{path}: directory {directory} does not exist")
