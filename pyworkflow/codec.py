@@ -7,14 +7,15 @@ value becomes ``{"@": class name, field: ...}`` and is rebuilt by calling the
 class registered under that name.
 
 A plain payload dict that happens to have an ``"@"`` key is escaped as
-``{"@": "dict", "items": {...}}`` so that no payload is ever mistaken for a
-value. Event times are kept as UTC ISO strings; they take no part in equality
+``{"@": "dict", "items": [[key, value], ...]}`` so that no payload is ever
+mistaken for a value. Event times are kept as UTC ISO strings; they take no part in equality
 but users read them.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -44,10 +45,11 @@ class _Entry:
         self.by_keyword = all(name in parameters for name in self.fields)
 
     def build(self, values: dict[str, Any]) -> Value:
-        extras = {name: values[name] for name in self.extra if name in values}
+        """``values`` holds every field, and any extra that was stored."""
         if self.by_keyword:
-            return self.cls(**{name: values.get(name) for name in self.fields}, **extras)
-        return self.cls(*(values.get(name) for name in self.fields), **extras)
+            return self.cls(**values)
+        extras = {name: values[name] for name in self.extra if name in values}
+        return self.cls(*(values[name] for name in self.fields), **extras)
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -82,8 +84,13 @@ def encode(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [encode(item) for item in value]
     if isinstance(value, dict):
-        items = {key: encode(item) for key, item in value.items()}
-        return {TAG: ESCAPED_DICT, "items": items} if TAG in value else items
+        if TAG in value:
+            # As pairs, so that decoding never reads the payload's own "@" as a tag.
+            return {
+                TAG: ESCAPED_DICT,
+                "items": [[key, encode(item)] for key, item in value.items()],
+            }
+        return {key: encode(item) for key, item in value.items()}
     raise CodecError(f"a {type(value).__name__} cannot be stored as JSON")
 
 
@@ -91,20 +98,36 @@ def decode(data: Any) -> Any:
     """The value ``encode`` made ``data`` from."""
     if isinstance(data, list):
         return [decode(item) for item in data]
-    if not isinstance(data, dict):
-        return data
+    if isinstance(data, dict):
+        return _rebuild({key: decode(item) for key, item in data.items()})
+    return data
+
+
+def dumps(value: Any) -> str:
+    """``encode`` as compact JSON text."""
+    return json.dumps(encode(value), separators=(",", ":"), allow_nan=False)
+
+
+def loads(text: str) -> Any:
+    """``decode`` straight from JSON text, rebuilding values as the parser meets them."""
+    return json.loads(text, object_hook=_rebuild)
+
+
+def _rebuild(data: dict[str, Any]) -> Any:
+    """One decoded level: ``data``'s own items are already rebuilt."""
     tag = data.get(TAG)
     if tag is None:
-        return {key: decode(item) for key, item in data.items()}
+        return data
     if tag == ESCAPED_DICT:
-        return {key: decode(item) for key, item in data["items"].items()}
+        return dict(data["items"])
     entry = _REGISTRY.get(tag)
     if entry is None:
         raise CodecError(f"stored data names unknown class {tag!r}")
-    values = {name: decode(data.get(name)) for name in entry.fields}
+    values = {name: data.get(name) for name in entry.fields}
     for name in entry.extra:
         if name in data:
-            values[name] = _decode_extra(name, data[name])
+            value = data[name]
+            values[name] = datetime.fromisoformat(value) if name == "datetime" else value
     try:
         return entry.build(values)
     except TypeError as error:
@@ -115,12 +138,6 @@ def _encode_extra(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).isoformat()
     return encode(value)
-
-
-def _decode_extra(name: str, value: Any) -> Any:
-    if name == "datetime" and isinstance(value, str):
-        return datetime.fromisoformat(value)
-    return decode(value)
 
 
 def _value_classes(modules: Iterable[Any]) -> list[type[Value]]:

@@ -7,7 +7,6 @@ is a plain integer index. Payloads are JSON text; results go through the codec.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -34,11 +33,11 @@ def _from_micros(micros: int) -> datetime:
 
 
 def encode_json(value: Any) -> str:
-    return json.dumps(codec.encode(value), separators=(",", ":"), allow_nan=False)
+    return codec.dumps(value)
 
 
 def decode_json(text: str | None) -> Any:
-    return None if text is None else codec.decode(json.loads(text))
+    return None if text is None else codec.loads(text)
 
 
 def event_body(event: Event) -> str:

@@ -7,7 +7,6 @@ psycopg both have one), given statements already in the driver's style.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -90,8 +89,8 @@ class SQLTransaction:
         self._last_event[run_id] = last
 
     def history(self, run_id: str) -> list[Event]:
-        decode, loads = codec.decode, json.loads
-        return [decode(loads(row[0])) for row in self._all("history", {"run_id": run_id})]
+        loads = codec.loads
+        return [loads(row[0]) for row in self._all("history", {"run_id": run_id})]
 
     # activities
 
