@@ -19,10 +19,21 @@ def _read(filename: str) -> str:
     return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
 
 
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
 @cache
-def queries() -> dict[str, str]:
-    """Statements by name, as written in ``queries.sql`` (named ``:param`` style)."""
-    return parse(_read("queries.sql"))
+def queries(paramstyle: str = "named") -> dict[str, str]:
+    """Statements by name from ``queries.sql``, in the driver's parameter style:
+    ``named`` (``:name``, sqlite3) as written, or ``pyformat`` (``%(name)s``, psycopg)."""
+    statements = parse(_read("queries.sql"))
+    if paramstyle == "named":
+        return statements
+    if paramstyle == "pyformat":
+        return {
+            name: _PARAM.sub(r"%(\1)s", sql.replace("%", "%%")) for name, sql in statements.items()
+        }
+    raise ValueError(f"unknown paramstyle {paramstyle!r}; expected 'named' or 'pyformat'")
 
 
 def parse(text: str) -> dict[str, str]:
