@@ -44,6 +44,7 @@ SCHEMA_VERSION = 1
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = 10.0
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 # wait_for_change polls data_version every WATCH_MIN_INTERVAL while the database
 # is busy, and less often the longer it has been quiet: a twentieth of the quiet
@@ -96,6 +97,8 @@ class SQLiteStore:
                 cached_statements=256,
             )
             connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            # After a burst, let checkpoints shrink the WAL file back instead of keeping it.
+            connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         except sqlite3.Error as error:
             raise self._error(error) from None
         with self._connections_lock:
