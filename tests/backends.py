@@ -5,6 +5,7 @@ A backend plugs in by adding a factory here: the suite itself never changes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,9 +25,10 @@ def memory_backend(tmp_path: Path) -> Iterator[BackendFactory]:
 
 @contextmanager
 def sqlite_backend(tmp_path: Path) -> Iterator[BackendFactory]:
-    """Every backend made in one test shares one fresh file, as workers on one host do."""
-    path = tmp_path / "pyworkflow.sqlite3"
-    yield lambda clock: SQLiteBackend(path, clock=clock)
+    """Each backend gets a fresh file, as each memory backend starts empty: a test
+    that makes several (hypothesis makes one per example) must not see old runs."""
+    made = itertools.count()
+    yield lambda clock: SQLiteBackend(tmp_path / f"pyworkflow-{next(made)}.sqlite3", clock=clock)
 
 
 BACKENDS = {

@@ -16,9 +16,16 @@ from pyworkflow.backend.sql import queries
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
-from pyworkflow.exceptions import BackendBusyError, BackendConfigurationError, BackendError
+from pyworkflow.events import SignalEvent
+from pyworkflow.exceptions import (
+    BackendBusyError,
+    BackendConfigurationError,
+    BackendError,
+    UnknownActivityException,
+)
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
+from pyworkflow.signal import Signal
 from pyworkflow.worker import ActivityWorker, DecisionWorker
 from pyworkflow.workflow import Workflow
 
@@ -310,6 +317,21 @@ def test_an_error_inside_a_transaction_rolls_it_back(tmp_path: Path) -> None:
         tx.update_process(run)
         raise RuntimeError("changed my mind")
     assert backend.process_by_id("p").is_open
+    backend.close()
+
+
+def test_a_refusal_inside_a_transaction_keeps_what_was_written_before_it(
+    tmp_path: Path,
+) -> None:
+    # As in the memory store: the engine may expire deadlines, then refuse a late caller.
+    backend = open_backend(tmp_path / "pyworkflow.sqlite3")
+    backend.start_process(Process(workflow="Flow", id="p"))
+    with pytest.raises(UnknownActivityException), backend.store.transaction() as tx:
+        run = tx.get_open_run("p")
+        assert run is not None
+        tx.append_events(run.run_id, [SignalEvent(Signal("kept"))])
+        raise UnknownActivityException("refused after writing")
+    assert [event.type for event in backend.process_by_id("p").history][-1] == "signal"
     backend.close()
 
 

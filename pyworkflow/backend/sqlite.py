@@ -34,7 +34,12 @@ from pathlib import Path
 from types import TracebackType
 
 from ..clock import Clock, utcnow
-from ..exceptions import BackendBusyError, BackendConfigurationError, BackendError
+from ..exceptions import (
+    BackendBusyError,
+    BackendConfigurationError,
+    BackendError,
+    PyworkflowError,
+)
 from .engine_backend import EngineBackend
 from .sql import migrations, queries
 from .sql.rows import from_micros
@@ -241,7 +246,14 @@ class SQLiteStore:
 
 
 class _Transaction:
-    """One ``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back if the body raises."""
+    """One ``BEGIN IMMEDIATE`` ... ``COMMIT``.
+
+    A body that ends normally commits. A body that raises a PyworkflowError has
+    refused its caller (a late completion, a closed process) after deciding from
+    what it read, and what it wrote on the way, such as deadlines found expired,
+    stays written: exactly as in the memory store, which has no rollback. Any
+    other exception is a failure, and rolls everything back.
+    """
 
     __slots__ = ("_store", "_connection", "_changes")
 
@@ -264,19 +276,23 @@ class _Transaction:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection = self._connection
-        if kind is None:
-            try:
-                connection.execute("COMMIT")
-                if connection.total_changes != self._changes:
-                    self._store._last_change = time.monotonic()
-                return
-            except sqlite3.Error as failure:
-                _rollback(connection)
-                raise self._store._error(failure) from None
-        _rollback(connection)
+        refused = isinstance(error, PyworkflowError) and not isinstance(error, BackendError)
+        if kind is None or refused:
+            self._commit()
+            return
+        _rollback(self._connection)
         if isinstance(error, sqlite3.Error):
             raise self._store._error(error) from None
+
+    def _commit(self) -> None:
+        connection = self._connection
+        try:
+            connection.execute("COMMIT")
+        except sqlite3.Error as failure:
+            _rollback(connection)
+            raise self._store._error(failure) from None
+        if connection.total_changes != self._changes:
+            self._store._last_change = time.monotonic()
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
