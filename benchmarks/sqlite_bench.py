@@ -277,7 +277,7 @@ def decision_cost(directory: Path, lengths: tuple[int, int], repeat: int) -> lis
         (
             "  of which complete (history not read)",
             f"{complete_s:.2f} ms vs {complete_l:.2f} ms",
-            f"x{complete_l / complete_s:.1f}",
+            f"x{complete_l / complete_s:.1f}: CPU caches cold after the decode",
         ),
     ]
 
