@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
@@ -390,6 +391,33 @@ def test_worker_threads_sharing_one_backend_run_each_attempt_once(tmp_path: Path
     assert sorted(RAN) == sorted(
         (f"p{index}", f"note-{step}", 1) for index in range(count) for step in (1, 2)
     )
-    connections = manager.backend.store._connections  # type: ignore[attr-defined]
-    assert len(connections) >= 4  # the threads did not share one connection
     manager.backend.close()
+
+
+def test_each_thread_has_its_own_connection_closed_when_the_thread_ends(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "pyworkflow.sqlite3")
+    mine = store._connection()
+    seen: list[sqlite3.Connection] = []
+    barrier = threading.Barrier(8)
+
+    def use() -> None:
+        with store.transaction() as tx:
+            tx.get_open_run("nothing")
+        seen.append(store._connection())
+        barrier.wait()  # all alive at once: none can reuse another's connection
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(connection) for connection in seen}) == 8
+    assert mine not in seen
+    gc.collect()
+    for connection in seen:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+    assert mine.execute("SELECT 1").fetchone() == (1,)
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        mine.execute("SELECT 1")

@@ -29,6 +29,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -77,8 +78,8 @@ class SQLiteStore:
         self.busy_timeout = busy_timeout
         self._statements = queries()
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._owned: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._owned_lock = threading.Lock()
         self._watcher: sqlite3.Connection | None = None
         self._watcher_pid = 0
         # When this store last saw the database change, by its own hand or another's.
@@ -92,8 +93,8 @@ class SQLiteStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            # check_same_thread is off only so that close() may close every thread's
-            # connection; each connection is otherwise used by the thread that made it.
+            # check_same_thread is off only so that close() and a thread's end may close
+            # a connection; each is otherwise used only by the thread that opened it.
             connection = sqlite3.connect(
                 self.path,
                 timeout=self.busy_timeout,
@@ -106,21 +107,19 @@ class SQLiteStore:
             connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         except sqlite3.Error as error:
             raise self._error(error) from None
-        with self._connections_lock:
-            self._connections.append(connection)
         return connection
 
     def _connection(self) -> sqlite3.Connection:
-        local = self._local
-        connection: sqlite3.Connection | None = getattr(local, "connection", None)
-        if connection is None or local.pid != os.getpid():
+        owned: _ThreadConnection | None = getattr(self._local, "owned", None)
+        if owned is None or owned.pid != os.getpid():
             if self._closed:
                 raise BackendError(f"{self.path}: the store is closed")
             # A forked child must not share its parent's connection: open its own.
-            connection = self._connect()
-            local.connection = connection
-            local.pid = os.getpid()
-        return connection
+            owned = _ThreadConnection(self._connect())
+            self._local.owned = owned
+            with self._owned_lock:
+                self._owned.add(owned)
+        return owned.connection
 
     def _open_schema(self) -> None:
         """Check the file, then create or migrate the schema; write nothing to a bad file."""
@@ -237,12 +236,38 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._closed = True
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
+        with self._owned_lock:
+            owned = list(self._owned)
+        for each in owned:
+            each.close()
+        with self._watcher_lock:
+            if self._watcher is not None and self._watcher_pid == os.getpid():
+                with contextlib.suppress(sqlite3.Error):
+                    self._watcher.close()
+            self._watcher = None
+
+
+class _ThreadConnection:
+    """One thread's connection. It closes when the thread ends (and its thread-local
+    state with it) or when the store closes, so threads that come and go, as in a
+    web server, do not leave open files behind."""
+
+    __slots__ = ("connection", "pid", "__weakref__")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        # A forked child never closes what its parent may still be using.
+        if self.pid == os.getpid():
             with contextlib.suppress(sqlite3.Error):
-                connection.close()
-        self._watcher = None
+                self.connection.close()
+
+    def __del__(self) -> None:
+        # At interpreter exit modules may be half torn down: never complain then.
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 class _Transaction:
