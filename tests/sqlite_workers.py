@@ -111,7 +111,39 @@ class StallWorkflow(Workflow):
         return CompleteProcess("decided after a timeout")
 
 
-WORKFLOWS = [PairWorkflow, RetryWorkflow, StallWorkflow]
+class BriefActivity(Activity):
+    """A few milliseconds of work, so that a kill often lands in the middle of one."""
+
+    scheduled_timeout = 600
+    execution_timeout = 1
+
+    def execute(self) -> Any:
+        record_attempt(self)
+        time.sleep(0.005)
+        return self.input + 1
+
+
+class ResilientPairWorkflow(Workflow):
+    """Two steps in sequence; a step that timed out is scheduled again under a new id."""
+
+    activities = [BriefActivity]
+    decision_timeout = 1
+
+    def decide(self, process: Process) -> Any:
+        outcomes = [event.result for event in process.history if event.type == "activity"]
+        done = [result for result in outcomes if isinstance(result, ActivityCompleted)]
+        if any(
+            not isinstance(result, (ActivityCompleted, ActivityTimedOut)) for result in outcomes
+        ):
+            return FailProcess(reason=repr(outcomes))
+        if len(done) == 2:
+            return CompleteProcess(done[-1].result)
+        step = "second" if done else "first"
+        value = done[-1].result if done else 0
+        return ScheduleActivity(BriefActivity, id=f"{step}-{len(outcomes) + 1}", input=value)
+
+
+WORKFLOWS = [PairWorkflow, RetryWorkflow, StallWorkflow, ResilientPairWorkflow]
 
 
 def manager_for(path: str | os.PathLike[str]) -> Manager:

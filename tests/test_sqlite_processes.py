@@ -19,7 +19,13 @@ from pyworkflow.activity import ActivityCompleted, ActivityTimedOut
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process, ProcessCompleted
 
-from .sqlite_workers import PairWorkflow, RetryWorkflow, StallWorkflow, manager_for
+from .sqlite_workers import (
+    PairWorkflow,
+    ResilientPairWorkflow,
+    RetryWorkflow,
+    StallWorkflow,
+    manager_for,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
 
@@ -195,4 +201,56 @@ def test_six_worker_processes_run_two_thousand_processes_each_attempt_once(
     }
     # The work was shared: every activity worker process ran some of it.
     assert len(list(log_dir.glob("*.log"))) == 4
+    manager.backend.close()
+
+
+def test_workers_killed_again_and_again_lose_only_the_attempts_they_held(
+    db: Path, log_dir: Path, workers: Workers
+) -> None:
+    count = 300
+    activity_workers = [workers.start("activity") for _ in range(2)]
+    decider = workers.start("decision")
+    manager = manager_for(db)
+    for index in range(count):
+        manager.start_process(Process(workflow=ResilientPairWorkflow, id=f"r{index}"))
+    for round in range(6):
+        time.sleep(0.15)
+        victim = activity_workers.pop(round % 2)
+        workers.kill(victim)
+        activity_workers.insert(round % 2, workers.start("activity"))
+        if round == 2:
+            workers.kill(decider)
+            decider = workers.start("decision")
+
+    deadline = time.monotonic() + WAIT_LIMIT
+    while manager.processes(workflow=ResilientPairWorkflow, status="open"):
+        assert time.monotonic() < deadline, "processes still open"
+        time.sleep(0.1)
+
+    closed = manager.processes(workflow=ResilientPairWorkflow, status="all")
+    assert {process.result for process in closed} == {ProcessCompleted(2)}
+    assert len(closed) == count
+    ran = attempts(log_dir)
+    assert [key for key, seen in Counter(ran).items() if seen > 1] == []
+    for process in closed:
+        started = [e.activity_execution.id for e in process.history if e.type == "activity_started"]
+        results = {
+            e.activity_execution.id: e.result for e in process.history if e.type == "activity"
+        }
+        # Each attempt started once, and ended once: completed, or timed out if killed.
+        assert sorted(started) == sorted(results)
+        assert all(
+            isinstance(result, (ActivityCompleted, ActivityTimedOut)) for result in results.values()
+        )
+        # Every attempt that ran had been claimed, and every completed one ran once.
+        logged = {step for process_id, step, _ in ran if process_id == process.id}
+        completed = {step for step, result in results.items() if result.type == "completed"}
+        assert completed <= logged <= set(started)
+    timed_out = sum(
+        isinstance(event.result, ActivityTimedOut)
+        for process in closed
+        for event in process.history
+        if event.type == "activity"
+    )
+    assert timed_out >= 1  # the kills did interrupt work in hand
     manager.backend.close()
