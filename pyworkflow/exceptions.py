@@ -47,3 +47,12 @@ class BackendError(PyworkflowError):
 
 class TimedOutException(PyworkflowError):
     pass
+
+
+class BackendConfigurationError(BackendError):
+    """The backend cannot be opened as configured (a missing directory, a file that
+    is not a database, a newer schema, no write access); nothing was written."""
+
+
+class BackendBusyError(BackendError):
+    """The storage stayed locked by another writer for longer than the busy timeout."""

@@ -5,6 +5,7 @@ A backend plugs in by adding a factory here: the suite itself never changes.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from pyworkflow.backend.base import Backend
 from pyworkflow.backend.blinker import BlinkerBackend
 from pyworkflow.backend.memory import MemoryBackend
+from pyworkflow.backend.sqlite import SQLiteBackend
 from pyworkflow.clock import Clock
 
 BackendFactory = Callable[[Clock], Backend]
@@ -28,7 +30,16 @@ def blinker_over_memory(tmp_path: Path) -> Iterator[BackendFactory]:
     yield lambda clock: BlinkerBackend(MemoryBackend(clock=clock))
 
 
+@contextmanager
+def sqlite_backend(tmp_path: Path) -> Iterator[BackendFactory]:
+    """Each backend gets a fresh file, as each memory backend starts empty: a test
+    that makes several (hypothesis makes one per example) must not see old runs."""
+    made = itertools.count()
+    yield lambda clock: SQLiteBackend(tmp_path / f"pyworkflow-{next(made)}.sqlite3", clock=clock)
+
+
 BACKENDS = {
     "memory": memory_backend,
     "blinker": blinker_over_memory,
+    "sqlite": sqlite_backend,
 }

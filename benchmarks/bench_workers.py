@@ -1,0 +1,64 @@
+"""The benchmark's workflow, and a worker process that runs it.
+
+``python benchmarks/bench_workers.py DB KIND`` (repository on PYTHONPATH) prints
+``ready``, waits for a line on stdin, then works until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+from pyworkflow.activity import Activity, ActivityCompleted
+from pyworkflow.backend.sqlite import SQLiteBackend
+from pyworkflow.decision import CompleteProcess, FailProcess, ScheduleActivity
+from pyworkflow.manager import Manager
+from pyworkflow.process import Process
+from pyworkflow.worker import ActivityWorker, DecisionWorker, Worker
+from pyworkflow.workflow import Workflow
+
+STEPS = 3
+
+
+class IncrementActivity(Activity):
+    scheduled_timeout = 3600
+
+    def execute(self) -> Any:
+        return self.input + 1
+
+
+class ThreeStepWorkflow(Workflow):
+    """Three trivial activities in sequence, then complete with their total."""
+
+    activities = [IncrementActivity]
+
+    def decide(self, process: Process) -> Any:
+        results = [event.result for event in process.history if event.type == "activity"]
+        if results and not isinstance(results[-1], ActivityCompleted):
+            return FailProcess(reason=repr(results[-1]))
+        if len(results) == STEPS:
+            return CompleteProcess(results[-1].result)
+        value = results[-1].result if results else 0
+        return ScheduleActivity(IncrementActivity, id=f"step-{len(results) + 1}", input=value)
+
+
+def manager_for(path: str) -> Manager:
+    return Manager(SQLiteBackend(path), workflows=[ThreeStepWorkflow])
+
+
+def main(argv: list[str]) -> int:
+    path, kind = argv
+    manager = manager_for(path)
+    worker: Worker = ActivityWorker(manager) if kind == "activity" else DecisionWorker(manager)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop())
+    print("ready", flush=True)
+    sys.stdin.readline()
+    worker.run()
+    manager.backend.close()
+    print(worker.tasks_handled, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

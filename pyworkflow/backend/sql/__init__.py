@@ -1,0 +1,56 @@
+"""SQL shared by the SQL stores, kept in ``.sql`` files beside this module.
+
+``queries.sql`` holds the statements every dialect can run as written;
+``<dialect>_<version>.sql`` holds each dialect's schema migrations. Keeping the
+text out of Python lets the PostgreSQL store reuse the statements, and lets a
+reader see a store's whole conversation with its database in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+_NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+
+def _read(filename: str) -> str:
+    return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
+
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@cache
+def queries(paramstyle: str = "named") -> dict[str, str]:
+    """Statements by name from ``queries.sql``, in the driver's parameter style:
+    ``named`` (``:name``, sqlite3) as written, or ``pyformat`` (``%(name)s``, psycopg)."""
+    statements = parse(_read("queries.sql"))
+    if paramstyle == "named":
+        return statements
+    if paramstyle == "pyformat":
+        return {
+            name: _PARAM.sub(r"%(\1)s", sql.replace("%", "%%")) for name, sql in statements.items()
+        }
+    raise ValueError(f"unknown paramstyle {paramstyle!r}; expected 'named' or 'pyformat'")
+
+
+def parse(text: str) -> dict[str, str]:
+    parts = _NAME.split(text)
+    statements: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=False):
+        lines = [line for line in body.splitlines() if not line.lstrip().startswith("--")]
+        statements[name] = "\n".join(lines).strip().rstrip(";")
+    return statements
+
+
+def migrations(dialect: str) -> dict[int, str]:
+    """Each schema version's script for ``dialect``, by version number."""
+    found: dict[int, str] = {}
+    pattern = re.compile(rf"^{re.escape(dialect)}_(\d+)\.sql$")
+    for entry in resources.files(__name__).iterdir():
+        match = pattern.match(entry.name)
+        if match:
+            found[int(match.group(1))] = entry.read_text(encoding="utf-8")
+    return dict(sorted(found.items()))

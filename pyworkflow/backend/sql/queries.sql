@@ -1,0 +1,170 @@
+-- Statements shared by the SQL stores. Parameters are named (:name); a store
+-- whose driver wants another style rewrites them once, on load. Each statement
+-- starts with a "-- name:" line. Literal 'scheduled' and 'open' stay literal so
+-- that the partial indexes they match can be used.
+
+-- name: schema_version
+SELECT version FROM pyworkflow_schema
+
+-- name: insert_schema_version
+INSERT INTO pyworkflow_schema (version) VALUES (:version)
+
+-- name: update_schema_version
+UPDATE pyworkflow_schema SET version = :version
+
+-- name: insert_run
+INSERT INTO runs (
+    run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts, due_at
+) VALUES (
+    :run_id, :process_id, :workflow, :category, :decision_timeout, :started_at, :input, :tags,
+    :parent_id, :parent_run, :child_policy, :status, :result, :closed_at, :timeout_at,
+    :decision, :decision_ready_at, :decision_token, :decision_deadline, :decision_again,
+    :decision_failures, :decision_attempts, :due_at
+)
+
+-- name: update_run
+UPDATE runs SET
+    status = :status, result = :result, closed_at = :closed_at, timeout_at = :timeout_at,
+    tags = :tags, decision = :decision, decision_ready_at = :decision_ready_at,
+    decision_token = :decision_token, decision_deadline = :decision_deadline,
+    decision_again = :decision_again, decision_failures = :decision_failures,
+    decision_attempts = :decision_attempts, due_at = :due_at
+WHERE run_id = :run_id
+
+-- name: get_run
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs WHERE run_id = :run_id
+
+-- name: get_open_run
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs WHERE process_id = :process_id AND status = 'open'
+
+-- name: get_latest_run
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs WHERE process_id = :process_id ORDER BY seq DESC LIMIT 1
+
+-- name: list_runs
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts, seq
+FROM runs WHERE status = :status AND (:workflow IS NULL OR workflow = :workflow)
+ORDER BY seq
+
+-- name: open_children
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs WHERE parent_run = :parent_run AND status = 'open'
+ORDER BY seq
+
+-- name: next_decision
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs
+WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :now
+ORDER BY decision_ready_at, seq LIMIT 1
+
+-- name: due_runs
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs WHERE due_at IS NOT NULL AND due_at <= :now
+ORDER BY due_at LIMIT :limit
+
+-- name: last_event_seq
+SELECT MAX(seq) FROM events WHERE run_id = :run_id
+
+-- name: insert_event
+INSERT INTO events (run_id, seq, body) VALUES (:run_id, :seq, :body)
+
+-- name: history
+SELECT body FROM events WHERE run_id = :run_id ORDER BY seq
+
+-- name: insert_activity
+INSERT INTO activities (
+    run_id, activity_id, process_id, activity, category, scheduled_at, schedule_deadline,
+    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
+    execution_deadline, heartbeat_deadline, cancel_requested, due_at
+) VALUES (
+    :run_id, :activity_id, :process_id, :activity, :category, :scheduled_at, :schedule_deadline,
+    :execution_timeout, :heartbeat_timeout, :input, :state, :token, :attempt, :started_at,
+    :execution_deadline, :heartbeat_deadline, :cancel_requested, :due_at
+)
+
+-- name: update_activity
+UPDATE activities SET
+    state = :state, token = :token, attempt = :attempt, started_at = :started_at,
+    execution_deadline = :execution_deadline, heartbeat_deadline = :heartbeat_deadline,
+    cancel_requested = :cancel_requested, due_at = :due_at
+WHERE run_id = :run_id AND activity_id = :activity_id
+
+-- name: delete_activity
+DELETE FROM activities WHERE run_id = :run_id AND activity_id = :activity_id
+
+-- name: delete_activities_of
+DELETE FROM activities WHERE run_id = :run_id
+
+-- name: get_activity
+SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedule_deadline,
+    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
+    execution_deadline, heartbeat_deadline, cancel_requested
+FROM activities WHERE run_id = :run_id AND activity_id = :activity_id
+
+-- name: next_activity
+SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedule_deadline,
+    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
+    execution_deadline, heartbeat_deadline, cancel_requested
+FROM activities WHERE category = :category AND state = 'scheduled'
+ORDER BY seq LIMIT 1
+
+-- name: due_activities
+SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedule_deadline,
+    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
+    execution_deadline, heartbeat_deadline, cancel_requested
+FROM activities WHERE due_at <= :now
+ORDER BY due_at LIMIT :limit
+
+-- name: insert_timer
+INSERT INTO timers (run_id, timer_id, timer, due_at) VALUES (:run_id, :timer_id, :timer, :due_at)
+
+-- name: delete_timer
+DELETE FROM timers WHERE run_id = :run_id AND timer_id = :timer_id
+
+-- name: has_timer
+SELECT 1 FROM timers WHERE run_id = :run_id AND timer_id = :timer_id
+
+-- name: delete_timers_of
+DELETE FROM timers WHERE run_id = :run_id
+
+-- name: due_timers
+SELECT run_id, timer_id, timer, due_at FROM timers WHERE due_at <= :now
+ORDER BY due_at LIMIT :limit
+
+-- name: earliest_run_due
+SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL
+
+-- name: earliest_activity_due
+SELECT MIN(due_at) FROM activities
+
+-- name: earliest_timer_due
+SELECT MIN(due_at) FROM timers
+
+-- name: earliest_delayed_decision
+SELECT MIN(decision_ready_at) FROM runs WHERE decision = 'scheduled' AND decision_failures > 0

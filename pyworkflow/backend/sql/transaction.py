@@ -1,0 +1,148 @@
+"""The engine's Transaction over one SQL connection, for every SQL dialect.
+
+The store opens and ends the database transaction; this object only runs the
+shared statements inside it. ``execute`` is the connection's own (sqlite3 and
+psycopg both have one), given statements already in the driver's style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from ... import codec
+from ...engine.records import ActivityRecord, ProcessRecord, TimerRecord
+from ...events import Event
+from .rows import (
+    activity_from_row,
+    activity_params,
+    encode_json,
+    run_from_row,
+    run_params,
+    timer_from_row,
+    timer_params,
+    to_micros,
+)
+
+Execute = Callable[[str, Any], Any]
+
+
+class SQLTransaction:
+    def __init__(self, execute: Execute, statements: dict[str, str]) -> None:
+        self._execute = execute
+        self._sql = statements
+        # The last event number of each run appended to in this transaction.
+        self._last_event: dict[str, int] = {}
+
+    def _one(self, name: str, params: Any) -> Any:
+        return self._execute(self._sql[name], params).fetchone()
+
+    def _all(self, name: str, params: Any) -> list[Any]:
+        return self._execute(self._sql[name], params).fetchall()
+
+    # processes
+
+    def insert_process(self, record: ProcessRecord) -> None:
+        self._execute(self._sql["insert_run"], run_params(record))
+        self._last_event[record.run_id] = 0
+
+    def update_process(self, record: ProcessRecord) -> None:
+        self._execute(self._sql["update_run"], run_params(record))
+
+    def get_run(self, run_id: str) -> ProcessRecord | None:
+        row = self._one("get_run", {"run_id": run_id})
+        return None if row is None else run_from_row(row)
+
+    def get_open_run(self, process_id: str) -> ProcessRecord | None:
+        row = self._one("get_open_run", {"process_id": process_id})
+        return None if row is None else run_from_row(row)
+
+    def get_latest_run(self, process_id: str) -> ProcessRecord | None:
+        row = self._one("get_latest_run", {"process_id": process_id})
+        return None if row is None else run_from_row(row)
+
+    def list_runs(
+        self, workflow: str | None, tag: str | None, statuses: Sequence[str]
+    ) -> list[ProcessRecord]:
+        rows: list[Any] = []
+        for status in statuses:
+            rows.extend(self._all("list_runs", {"status": status, "workflow": workflow}))
+        # Oldest first across statuses, as the memory store lists them.
+        rows.sort(key=lambda row: row[-1])
+        runs = [run_from_row(row) for row in rows]
+        return [run for run in runs if tag is None or tag in run.tags]
+
+    def open_children(self, parent_run: str) -> list[ProcessRecord]:
+        return [run_from_row(row) for row in self._all("open_children", {"parent_run": parent_run})]
+
+    # history
+
+    def append_events(self, run_id: str, events: Iterable[Event]) -> None:
+        last = self._last_event.get(run_id)
+        if last is None:
+            last = self._one("last_event_seq", {"run_id": run_id})[0] or 0
+        insert = self._sql["insert_event"]
+        for event in events:
+            last += 1
+            self._execute(insert, {"run_id": run_id, "seq": last, "body": encode_json(event)})
+        self._last_event[run_id] = last
+
+    def history(self, run_id: str) -> list[Event]:
+        loads = codec.loads
+        return [loads(row[0]) for row in self._all("history", {"run_id": run_id})]
+
+    # activities
+
+    def insert_activity(self, record: ActivityRecord) -> None:
+        self._execute(self._sql["insert_activity"], activity_params(record))
+
+    def update_activity(self, record: ActivityRecord) -> None:
+        self._execute(self._sql["update_activity"], activity_params(record))
+
+    def delete_activity(self, run_id: str, activity_id: str) -> None:
+        self._execute(self._sql["delete_activity"], {"run_id": run_id, "activity_id": activity_id})
+
+    def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
+        row = self._one("get_activity", {"run_id": run_id, "activity_id": activity_id})
+        return None if row is None else activity_from_row(row)
+
+    def delete_activities_of(self, run_id: str) -> None:
+        self._execute(self._sql["delete_activities_of"], {"run_id": run_id})
+
+    # timers
+
+    def insert_timer(self, record: TimerRecord) -> None:
+        self._execute(self._sql["insert_timer"], timer_params(record))
+
+    def delete_timer(self, run_id: str, timer_id: str) -> bool:
+        cursor = self._execute(self._sql["delete_timer"], {"run_id": run_id, "timer_id": timer_id})
+        return bool(cursor.rowcount)
+
+    def has_timer(self, run_id: str, timer_id: str) -> bool:
+        return self._one("has_timer", {"run_id": run_id, "timer_id": timer_id}) is not None
+
+    def delete_timers_of(self, run_id: str) -> None:
+        self._execute(self._sql["delete_timers_of"], {"run_id": run_id})
+
+    # claiming and due work
+
+    def next_decision(self, category: str, now: datetime) -> ProcessRecord | None:
+        row = self._one("next_decision", {"category": category, "now": to_micros(now)})
+        return None if row is None else run_from_row(row)
+
+    def next_activity(self, category: str) -> ActivityRecord | None:
+        row = self._one("next_activity", {"category": category})
+        return None if row is None else activity_from_row(row)
+
+    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
+        rows = self._all("due_runs", {"now": to_micros(now), "limit": limit})
+        return [run_from_row(row) for row in rows]
+
+    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
+        rows = self._all("due_activities", {"now": to_micros(now), "limit": limit})
+        return [activity_from_row(row) for row in rows]
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        rows = self._all("due_timers", {"now": to_micros(now), "limit": limit})
+        return [timer_from_row(row) for row in rows]

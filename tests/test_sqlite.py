@@ -1,0 +1,423 @@
+"""What only the SQLite store has: a file, its schema, its settings and its indexes."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyworkflow.activity import Activity
+from pyworkflow.backend import sqlite as sqlite_module
+from pyworkflow.backend.sql import queries
+from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
+from pyworkflow.clock import ManualClock
+from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
+from pyworkflow.events import SignalEvent
+from pyworkflow.exceptions import (
+    BackendBusyError,
+    BackendConfigurationError,
+    BackendError,
+    UnknownActivityException,
+)
+from pyworkflow.manager import Manager
+from pyworkflow.process import Process
+from pyworkflow.signal import Signal
+from pyworkflow.worker import ActivityWorker, DecisionWorker
+from pyworkflow.workflow import Workflow
+
+
+def files_in(directory: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in directory.iterdir()}
+
+
+def open_backend(path: Path, clock: ManualClock | None = None) -> SQLiteBackend:
+    backend = SQLiteBackend(path, clock=clock or ManualClock())
+    backend.register_workflow("Flow", decision_timeout=5)
+    backend.register_activity("Step", scheduled_timeout=30, execution_timeout=10)
+    return backend
+
+
+# -- bad input: one clear error naming the path, and nothing written -------------------
+
+
+def test_missing_directory_is_refused_and_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "db.sqlite3"
+    with pytest.raises(BackendConfigurationError, match="directory .*nowhere does not exist") as e:
+        SQLiteBackend(path)
+    assert str(path) in str(e.value)
+    assert "\n" not in str(e.value)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_file_that_is_not_sqlite_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("just some notes, certainly not a database\n" * 10)
+    before = files_in(tmp_path)
+    with pytest.raises(BackendConfigurationError, match="not a SQLite database") as error:
+        SQLiteBackend(path)
+    assert str(error.value).startswith(str(path))
+    assert files_in(tmp_path) == before
+
+
+def test_database_from_a_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE pyworkflow_schema (version INTEGER NOT NULL)")
+        connection.execute("INSERT INTO pyworkflow_schema VALUES (?)", (SCHEMA_VERSION + 1,))
+    connection.close()
+    before = files_in(tmp_path)
+    with pytest.raises(BackendConfigurationError, match="schema version 2 is newer") as error:
+        SQLiteBackend(path)
+    assert str(path) in str(error.value)
+    assert files_in(tmp_path) == before
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    connection.close()
+
+
+def test_read_only_database_is_refused_for_a_worker(tmp_path: Path) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    open_backend(path).close()
+    path.chmod(0o444)
+    before = files_in(tmp_path)
+    with pytest.raises(BackendConfigurationError, match="read-only") as error:
+        SQLiteBackend(path)
+    assert str(path) in str(error.value)
+    assert files_in(tmp_path) == before
+
+
+def test_a_directory_is_not_a_database_file(tmp_path: Path) -> None:
+    with pytest.raises(BackendConfigurationError, match="is a directory"):
+        SQLiteBackend(tmp_path)
+
+
+def test_an_in_memory_database_is_refused_with_the_alternative() -> None:
+    with pytest.raises(BackendConfigurationError, match="use MemoryBackend"):
+        SQLiteBackend(":memory:")
+
+
+def test_a_database_locked_too_long_is_a_busy_error_naming_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    backend = SQLiteBackend(path, busy_timeout=0.05)
+    backend.register_workflow("Flow")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(BackendBusyError, match="locked") as error:
+            backend.start_process(Process(workflow="Flow", id="p"))
+        assert str(path) in str(error.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    backend.start_process(Process(workflow="Flow", id="p"))
+    assert backend.process_by_id("p").is_open
+    backend.close()
+
+
+# -- schema and settings ------------------------------------------------------------------
+
+
+def test_schema_is_created_once_with_its_version(tmp_path: Path) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    backend = open_backend(path)
+    backend.start_process(Process(workflow="Flow", id="kept", input=[1, 2]))
+    backend.close()
+
+    reopened = open_backend(path)
+    assert reopened.process_by_id("kept").input == [1, 2]
+    reopened.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [
+            (SCHEMA_VERSION,)
+        ]
+    connection.close()
+
+
+def test_an_older_schema_is_migrated_forward_keeping_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    backend = open_backend(path)
+    backend.start_process(Process(workflow="Flow", id="kept"))
+    backend.close()
+
+    scripts = {**sqlite_module.migrations("sqlite"), 2: "ALTER TABLE runs ADD COLUMN note TEXT;"}
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
+    upgraded = open_backend(path)
+    assert upgraded.process_by_id("kept").is_open
+    upgraded.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(2,)]
+        assert connection.execute("SELECT note FROM runs").fetchall() == [(None,)]
+    connection.close()
+
+
+def test_a_failed_migration_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    open_backend(path).close()
+    broken = "ALTER TABLE runs ADD COLUMN note TEXT;\nALTER TABLE nowhere ADD COLUMN x TEXT;"
+    scripts = {**sqlite_module.migrations("sqlite"), 2: broken}
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
+    with pytest.raises(BackendError, match="no such table: nowhere") as error:
+        SQLiteBackend(path)
+    assert str(path) in str(error.value)
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(1,)]
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
+        assert "note" not in columns
+    connection.close()
+
+
+def test_stores_opening_a_new_file_at_once_create_the_schema_once(tmp_path: Path) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    errors: list[BaseException] = []
+    stores: list[SQLiteStore] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(SQLiteStore(path))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert errors == []
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM pyworkflow_schema").fetchone() == (1,)
+    connection.close()
+
+
+def test_connection_uses_wal_and_the_documented_synchronous_setting(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "pyworkflow.sqlite3")
+    connection = store._connection()
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert connection.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+    assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    store.close()
+
+
+def test_unknown_synchronous_setting_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BackendConfigurationError, match="synchronous must be one of"):
+        SQLiteStore(tmp_path / "pyworkflow.sqlite3", synchronous="SOMETIMES")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- indexes: claiming and deadlines never scan ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, table",
+    [
+        ("next_decision", "runs"),
+        ("next_activity", "activities"),
+        ("due_runs", "runs"),
+        ("due_activities", "activities"),
+        ("due_timers", "timers"),
+        ("get_open_run", "runs"),
+        ("get_latest_run", "runs"),
+        ("open_children", "runs"),
+        ("history", "events"),
+        ("earliest_run_due", "runs"),
+        ("earliest_activity_due", "activities"),
+        ("earliest_timer_due", "timers"),
+        ("earliest_delayed_decision", "runs"),
+    ],
+)
+def test_claims_and_deadline_queries_use_an_index(tmp_path: Path, name: str, table: str) -> None:
+    store = SQLiteStore(tmp_path / "pyworkflow.sqlite3")
+    connection = store._connection()
+    params = {
+        "category": "default",
+        "now": 0,
+        "limit": 10,
+        "process_id": "p",
+        "run_id": "r",
+        "parent_run": "r",
+    }
+    plan = connection.execute("EXPLAIN QUERY PLAN " + queries()[name], params).fetchall()
+    details = " | ".join(row[-1] for row in plan)
+    assert f"SCAN {table}" not in details
+    assert "USING" in details and "INDEX" in details
+    assert "TEMP B-TREE" not in details  # no sort: the index gives the order
+    store.close()
+
+
+# -- time and waiting ------------------------------------------------------------------
+
+
+def test_next_due_at_is_the_earliest_timer_or_deadline(tmp_path: Path) -> None:
+    clock = ManualClock()
+    backend = open_backend(tmp_path / "pyworkflow.sqlite3", clock)
+    backend.start_process(Process(workflow="Flow", id="p"))
+    task = backend.poll_decision_task()
+    assert task is not None
+    backend.complete_decision_task(
+        task, [Timer(2.5, id="t"), ScheduleActivity("Step", id="a", input=None)]
+    )
+    assert backend.store.next_due_at() == clock() + _seconds(2.5)
+    backend.close()
+
+
+def test_wait_for_change_wakes_on_another_writer_and_times_out_otherwise(tmp_path: Path) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    waiting = open_backend(path)
+    writer = open_backend(path)
+    assert waiting.store.wait_for_change(0.05) is False
+
+    woke: list[bool] = []
+    thread = threading.Thread(target=lambda: woke.append(waiting.store.wait_for_change(30)))
+    thread.start()
+    # Keep writing until it wakes: the first write may land before it starts watching.
+    count = 0
+    while thread.is_alive():
+        writer.start_process(Process(workflow="Flow", id=f"p{count}"))
+        count += 1
+        thread.join(0.01)
+    assert woke == [True]
+    waiting.close()
+    writer.close()
+
+
+def test_records_handed_out_are_copies(tmp_path: Path) -> None:
+    backend = open_backend(tmp_path / "pyworkflow.sqlite3")
+    backend.start_process(Process(workflow="Flow", id="p", tags=["a"]))
+    store = backend.store
+    with store.transaction() as tx:
+        run = tx.get_open_run("p")
+        assert run is not None
+        run.tags.append("changed")
+        run.status = "completed"
+    with store.transaction() as tx:
+        again = tx.get_open_run("p")
+        assert again is not None and again.tags == ["a"]
+    backend.close()
+
+
+def test_an_error_inside_a_transaction_rolls_it_back(tmp_path: Path) -> None:
+    backend = open_backend(tmp_path / "pyworkflow.sqlite3")
+    backend.start_process(Process(workflow="Flow", id="p"))
+    with pytest.raises(RuntimeError), backend.store.transaction() as tx:
+        run = tx.get_open_run("p")
+        assert run is not None
+        tx.append_events(run.run_id, [])
+        run.status = "failed"
+        tx.update_process(run)
+        raise RuntimeError("changed my mind")
+    assert backend.process_by_id("p").is_open
+    backend.close()
+
+
+def test_a_refusal_inside_a_transaction_keeps_what_was_written_before_it(
+    tmp_path: Path,
+) -> None:
+    # As in the memory store: the engine may expire deadlines, then refuse a late caller.
+    backend = open_backend(tmp_path / "pyworkflow.sqlite3")
+    backend.start_process(Process(workflow="Flow", id="p"))
+    with pytest.raises(UnknownActivityException), backend.store.transaction() as tx:
+        run = tx.get_open_run("p")
+        assert run is not None
+        tx.append_events(run.run_id, [SignalEvent(Signal("kept"))])
+        raise UnknownActivityException("refused after writing")
+    assert [event.type for event in backend.process_by_id("p").history][-1] == "signal"
+    backend.close()
+
+
+def _seconds(value: float):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(seconds=value)
+
+
+# -- threads: one connection each --------------------------------------------------------
+
+RAN: list[tuple[str | None, str, int]] = []
+RAN_LOCK = threading.Lock()
+
+
+class NoteActivity(Activity):
+    def execute(self) -> Any:
+        with RAN_LOCK:
+            RAN.append((self.task.process_id, self.task.activity_execution.id, self.task.attempt))
+        return self.input
+
+
+class TwoNotesWorkflow(Workflow):
+    activities = [NoteActivity]
+
+    def decide(self, process: Process) -> Any:
+        done = [event for event in process.history if event.type == "activity"]
+        if len(done) == 2:
+            return CompleteProcess(len(done))
+        return ScheduleActivity(NoteActivity, id=f"note-{len(done) + 1}", input=len(done))
+
+
+def test_worker_threads_sharing_one_backend_run_each_attempt_once(tmp_path: Path) -> None:
+    RAN.clear()
+    manager = Manager(SQLiteBackend(tmp_path / "pyworkflow.sqlite3"), [TwoNotesWorkflow])
+    count = 200
+    for index in range(count):
+        manager.start_process(Process(workflow=TwoNotesWorkflow, id=f"p{index}"))
+    workers = [
+        ActivityWorker(manager, concurrency=4),
+        DecisionWorker(manager),
+        DecisionWorker(manager),
+    ]
+    threads = [threading.Thread(target=worker.run) for worker in workers]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 120
+    while manager.processes(status="open") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for worker in workers:
+        worker.stop()
+    for thread in threads:
+        thread.join(30)
+    closed = manager.processes(status="completed")
+    assert len(closed) == count
+    assert sorted(RAN) == sorted(
+        (f"p{index}", f"note-{step}", 1) for index in range(count) for step in (1, 2)
+    )
+    manager.backend.close()
+
+
+def test_each_thread_has_its_own_connection_closed_when_the_thread_ends(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "pyworkflow.sqlite3")
+    mine = store._connection()
+    seen: list[sqlite3.Connection] = []
+    barrier = threading.Barrier(8)
+
+    def use() -> None:
+        with store.transaction() as tx:
+            tx.get_open_run("nothing")
+        seen.append(store._connection())
+        barrier.wait()  # all alive at once: none can reuse another's connection
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(connection) for connection in seen}) == 8
+    assert mine not in seen
+    gc.collect()
+    for connection in seen:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+    assert mine.execute("SELECT 1").fetchone() == (1,)
+    store.close()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        mine.execute("SELECT 1")
