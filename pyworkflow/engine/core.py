@@ -237,7 +237,8 @@ class Engine:
                 tx.append_events(run.run_id, [DecisionEvent(decision, now)])
                 self._apply(tx, run, decision, now)
             if run.is_open:
-                self._finish_decision(run, now, again=run.decision_again)
+                run.release_decision(now if run.decision_again else None)
+                run.decision_failures = 0
                 tx.update_process(run)
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
@@ -249,11 +250,7 @@ class Engine:
             run = self._held_decision(tx, task, now)
             tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
             run.decision_failures += 1
-            run.decision = DecisionState.SCHEDULED
-            run.decision_ready_at = _after(now, decision_backoff(run.decision_failures))
-            run.decision_token = None
-            run.decision_deadline = None
-            run.decision_again = False
+            run.release_decision(_after(now, decision_backoff(run.decision_failures)))
             tx.update_process(run)
 
     def _held_decision(self, tx: Transaction, task: DecisionTask, now: datetime) -> ProcessRecord:
@@ -268,15 +265,6 @@ class Engine:
         ):
             raise UnknownDecisionException("decision task is unknown, closed or timed out")
         return run
-
-    @staticmethod
-    def _finish_decision(run: ProcessRecord, now: datetime, again: bool) -> None:
-        run.decision = DecisionState.SCHEDULED if again else DecisionState.NONE
-        run.decision_ready_at = now if again else None
-        run.decision_token = None
-        run.decision_deadline = None
-        run.decision_again = False
-        run.decision_failures = 0
 
     # -- applying decisions ------------------------------------------------------------
 
@@ -527,11 +515,7 @@ class Engine:
             and run.decision_deadline <= now
         ):
             tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
-            run.decision = DecisionState.SCHEDULED
-            run.decision_ready_at = now
-            run.decision_token = None
-            run.decision_deadline = None
-            run.decision_again = False
+            run.release_decision(now)
             tx.update_process(run)
         return run
 
@@ -613,11 +597,7 @@ class Engine:
         run.result = result
         run.closed_at = now
         run.timeout_at = None
-        run.decision = DecisionState.NONE
-        run.decision_ready_at = None
-        run.decision_token = None
-        run.decision_deadline = None
-        run.decision_again = False
+        run.release_decision(None)
         tx.update_process(run)
         tx.delete_activities_of(run.run_id)
         tx.delete_timers_of(run.run_id)

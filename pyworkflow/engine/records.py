@@ -68,6 +68,14 @@ class ProcessRecord:
     def is_open(self) -> bool:
         return self.status == ProcessStatus.OPEN
 
+    def release_decision(self, next_at: datetime | None) -> None:
+        """Drop the decider's hold; offer the next decision at ``next_at``, or none."""
+        self.decision = DecisionState.SCHEDULED if next_at else DecisionState.NONE
+        self.decision_ready_at = next_at
+        self.decision_token = None
+        self.decision_deadline = None
+        self.decision_again = False
+
     @property
     def due_at(self) -> datetime | None:
         """The earliest moment the engine must act on this run without being asked."""
