@@ -57,6 +57,7 @@ class ThrottledHeartbeat:
 
 class Worker:
     kind = "worker"
+    default_category = Defaults.ACTIVITY_CATEGORY
 
     def __init__(
         self,
@@ -68,7 +69,7 @@ class Worker:
     ) -> None:
         self.manager = manager
         self.name = name or str(uuid4())
-        self.category = category or Defaults.ACTIVITY_CATEGORY
+        self.category = category or self.default_category
         self.logger = logger or LOG
         self.max_idle_wait = max_idle_wait
         self._stop = threading.Event()
@@ -160,9 +161,7 @@ class ActivityWorker(Worker):
         logger: logging.Logger | None = None,
         max_idle_wait: float = MAX_IDLE_WAIT,
     ) -> None:
-        super().__init__(
-            manager, name, category or Defaults.ACTIVITY_CATEGORY, logger, max_idle_wait
-        )
+        super().__init__(manager, name, category, logger, max_idle_wait)
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = concurrency
@@ -258,18 +257,7 @@ class DecisionWorker(Worker):
     decision, is recorded as a decision failure and offered again after a backoff."""
 
     kind = "decision"
-
-    def __init__(
-        self,
-        manager: Manager,
-        name: str | None = None,
-        category: str | None = None,
-        logger: logging.Logger | None = None,
-        max_idle_wait: float = MAX_IDLE_WAIT,
-    ) -> None:
-        super().__init__(
-            manager, name, category or Defaults.DECISION_CATEGORY, logger, max_idle_wait
-        )
+    default_category = Defaults.DECISION_CATEGORY
 
     def step(self) -> bool:
         task = self.manager.next_decision(identity=self.name, category=self.category)
