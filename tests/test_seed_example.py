@@ -54,6 +54,8 @@ def test_three_times_four_completes_with_twelve(manager):
         "decision_started",
         "decision",
     ]
+    times = [event.datetime for event in process.history]
+    assert times == sorted(times), "event times must follow the order of the history"
 
 
 def test_first_operand_over_ten_is_aborted(manager):

@@ -2,7 +2,8 @@
 
 Each public method is one transaction: it reads the rows it needs, applies the
 rule, and writes the result back. Everything a caller passes is checked before
-the first write, so a refused call changes nothing.
+the first write, so a refused call changes nothing. The clock is read inside
+the transaction, once the write lock is held, so event times follow commit order.
 """
 
 from __future__ import annotations
@@ -124,8 +125,8 @@ class Engine:
         input = check_payload(process.input, "input")
         tags = _check_tags(process.tags)
         process_id = process.id or str(uuid4())
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             running = tx.get_open_run(process_id)
             if running is not None and self._expire_run(tx, running, now).is_open:
@@ -165,8 +166,8 @@ class Engine:
     def _steer(
         self, process_id: str, action: Callable[[Transaction, ProcessRecord, datetime], None]
     ) -> None:
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             run = tx.get_open_run(process_id)
             if run is not None:
@@ -201,8 +202,8 @@ class Engine:
     # -- decision tasks ------------------------------------------------------------------
 
     def claim_decision_task(self, category: str) -> DecisionTask | None:
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             while True:
                 run = tx.next_decision(category, now)
@@ -227,8 +228,8 @@ class Engine:
 
     def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
         decisions = _check_decisions(decisions)
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             run = self._held_decision(tx, task, now)
             for decision in decisions:
@@ -244,8 +245,8 @@ class Engine:
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         """Record that the decider could not decide, and offer the task again after a backoff."""
         reason, details = _jsonable(reason), _jsonable(details)
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             run = self._held_decision(tx, task, now)
             tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
@@ -421,8 +422,8 @@ class Engine:
     # -- activity tasks ------------------------------------------------------------------
 
     def claim_activity_task(self, category: str) -> ActivityTask | None:
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             while True:
                 activity = tx.next_activity(category)
@@ -448,8 +449,8 @@ class Engine:
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
         """Extend the heartbeat deadline; answer whether cancellation was requested."""
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             activity = self._held_activity(tx, task, now)
             activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
@@ -460,8 +461,8 @@ class Engine:
         if not isinstance(result, ActivityResult):
             raise TypeError(f"an activity result is needed, not {type(result).__name__}")
         result = _with_payloads(result, {name: f"result.{name}" for name in result._fields})
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
             activity = self._held_activity(tx, task, now)
             run = tx.get_run(activity.run_id)
@@ -473,8 +474,8 @@ class Engine:
     # -- time ------------------------------------------------------------------------------
 
     def expire_due(self) -> None:
-        now = self.clock()
         with self.store.transaction() as tx:
+            now = self.clock()
             self._expire_due(tx, now)
 
     def _expire_due(self, tx: Transaction, now: datetime) -> None:
