@@ -93,12 +93,15 @@ class Manager:
     def next_decision(
         self, identity: str | None = None, category: str = Defaults.DECISION_CATEGORY
     ) -> DecisionTask | None:
-        return self._backend.poll_decision_task(category=category, identity=identity)
+        """A decision task of this category for one of this manager's workflows: a task
+        for a workflow it has no code for is left to a worker that has."""
+        return self._backend.poll_decision_task(category, identity, list(self._workflows))
 
     def next_activity(
         self, identity: str | None = None, category: str = Defaults.ACTIVITY_CATEGORY
     ) -> ActivityTask | None:
-        return self._backend.poll_activity_task(category=category, identity=identity)
+        """An activity task of this category for one of this manager's activities."""
+        return self._backend.poll_activity_task(category, identity, list(self._activities))
 
     def workflow_for_task(self, task: DecisionTask) -> Workflow:
         try:

@@ -130,12 +130,23 @@ def test_an_activity_that_raises_fails_with_the_traceback(manager):
     assert "Traceback" in result.details and "KeyError" in result.details
 
 
+def test_a_worker_leaves_activities_it_has_no_code_for_to_one_that_has(backend):
+    full = Manager(backend, workflows=[WorkersWorkflow])
+    bare = Manager(backend)
+    process_id = start(full, workflow=WorkersWorkflow)
+    decide(full, ScheduleActivity(OutcomeActivity, id="o", input="return"))
+    assert not ActivityWorker(bare).step()
+    assert ActivityWorker(full).step()
+    assert activity_result(full, process_id) == ActivityCompleted({"ok": True})
+
+
 def test_an_activity_unknown_to_the_manager_fails_instead_of_killing_the_worker(backend):
     full = Manager(backend, workflows=[WorkersWorkflow])
     bare = Manager(backend)
     process_id = start(full, workflow=WorkersWorkflow)
     decide(full, ScheduleActivity(OutcomeActivity, id="o", input="return"))
-    assert ActivityWorker(bare).step()
+    task = full.next_activity()
+    ActivityWorker(bare).handle(task)
     result = activity_result(full, process_id)
     assert isinstance(result, ActivityFailed)
     assert "Outcome" in result.reason

@@ -70,13 +70,22 @@ class Backend(ABC):
 
     @abstractmethod
     def poll_activity_task(
-        self, category: str = Defaults.ACTIVITY_CATEGORY, identity: str | None = None
-    ) -> ActivityTask | None: ...
+        self,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        identity: str | None = None,
+        activities: Sequence[str] | None = None,
+    ) -> ActivityTask | None:
+        """Claim the oldest activity task of ``category``; with ``activities``, only
+        one of those names, so a worker never takes a task it has no code for."""
 
     @abstractmethod
     def poll_decision_task(
-        self, category: str = Defaults.DECISION_CATEGORY, identity: str | None = None
-    ) -> DecisionTask | None: ...
+        self,
+        category: str = Defaults.DECISION_CATEGORY,
+        identity: str | None = None,
+        workflows: Sequence[str] | None = None,
+    ) -> DecisionTask | None:
+        """Claim a due decision task of ``category``; with ``workflows``, only for those."""
 
     @abstractmethod
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:

@@ -148,8 +148,13 @@ class BlinkerBackend(Backend):
 
     # decisions
 
-    def poll_decision_task(self, category: str = "default", identity: str | None = None) -> Any:
-        task = self.parent.poll_decision_task(category=category, identity=identity)
+    def poll_decision_task(
+        self,
+        category: str = "default",
+        identity: str | None = None,
+        workflows: Sequence[str] | None = None,
+    ) -> Any:
+        task = self.parent.poll_decision_task(category, identity, workflows)
         if task is not None:
             self.on_decision_started.send(self, task=task, process_id=task.process.id)
             for event in task.process.unseen_events():
@@ -200,8 +205,13 @@ class BlinkerBackend(Backend):
 
     # activities
 
-    def poll_activity_task(self, category: str = "default", identity: str | None = None) -> Any:
-        task = self.parent.poll_activity_task(category=category, identity=identity)
+    def poll_activity_task(
+        self,
+        category: str = "default",
+        identity: str | None = None,
+        activities: Sequence[str] | None = None,
+    ) -> Any:
+        task = self.parent.poll_activity_task(category, identity, activities)
         if task is not None:
             self.on_activity_started.send(
                 self,

@@ -68,14 +68,20 @@ class EngineBackend(Backend):
         return self.engine.processes(workflow, tag, status)
 
     def poll_activity_task(
-        self, category: str = Defaults.ACTIVITY_CATEGORY, identity: str | None = None
+        self,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        identity: str | None = None,
+        activities: Sequence[str] | None = None,
     ) -> ActivityTask | None:
-        return self.engine.claim_activity_task(category)
+        return self.engine.claim_activity_task(category, activities)
 
     def poll_decision_task(
-        self, category: str = Defaults.DECISION_CATEGORY, identity: str | None = None
+        self,
+        category: str = Defaults.DECISION_CATEGORY,
+        identity: str | None = None,
+        workflows: Sequence[str] | None = None,
     ) -> DecisionTask | None:
-        return self.engine.claim_decision_task(category)
+        return self.engine.claim_decision_task(category, workflows)
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
         return self.engine.heartbeat_activity_task(task)

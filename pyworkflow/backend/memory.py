@@ -217,16 +217,24 @@ class MemoryTransaction:
 
     # claiming and due work
 
-    def next_decision(self, category: str, now: datetime) -> ProcessRecord | None:
+    def next_decision(
+        self, category: str, now: datetime, workflows: Sequence[str] | None = None
+    ) -> ProcessRecord | None:
         for run_id in self.d.decision_queues.get(category, {}):
             run = self.d.runs[run_id]
+            if workflows is not None and run.workflow not in workflows:
+                continue
             if run.decision_ready_at is None or run.decision_ready_at <= now:
                 return replace(run)
         return None
 
-    def next_activity(self, category: str) -> ActivityRecord | None:
+    def next_activity(
+        self, category: str, activities: Sequence[str] | None = None
+    ) -> ActivityRecord | None:
         for key in self.d.activity_queues.get(category, {}):
-            return replace(self.d.activities[key])
+            record = self.d.activities[key]
+            if activities is None or record.activity in activities:
+                return replace(record)
         return None
 
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:

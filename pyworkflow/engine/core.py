@@ -201,12 +201,14 @@ class Engine:
 
     # -- decision tasks ------------------------------------------------------------------
 
-    def claim_decision_task(self, category: str) -> DecisionTask | None:
+    def claim_decision_task(
+        self, category: str, workflows: Sequence[str] | None = None
+    ) -> DecisionTask | None:
         with self.store.transaction() as tx:
             now = self.clock()
             self._expire_due(tx, now)
             while True:
-                run = tx.next_decision(category, now)
+                run = tx.next_decision(category, now, workflows)
                 if run is None:
                     return None
                 # A run past its timeout that the sweep did not reach is closed, not offered.
@@ -421,12 +423,14 @@ class Engine:
 
     # -- activity tasks ------------------------------------------------------------------
 
-    def claim_activity_task(self, category: str) -> ActivityTask | None:
+    def claim_activity_task(
+        self, category: str, activities: Sequence[str] | None = None
+    ) -> ActivityTask | None:
         with self.store.transaction() as tx:
             now = self.clock()
             self._expire_due(tx, now)
             while True:
-                activity = tx.next_activity(category)
+                activity = tx.next_activity(category, activities)
                 if activity is None:
                     return None
                 # Past a deadline the sweep did not reach: it timed out, it is not offered.

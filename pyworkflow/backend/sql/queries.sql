@@ -1,7 +1,9 @@
 -- Statements shared by the SQL stores. Parameters are named (:name); a store
 -- whose driver wants another style rewrites them once, on load. Each statement
 -- starts with a "-- name:" line. Literal 'scheduled' and 'open' stay literal so
--- that the partial indexes they match can be used.
+-- that the partial indexes they match can be used. A claim's :names is NULL
+-- (any task) or the names a worker can run as ",A,B,"; the test for membership
+-- uses replace() and length(), which both dialects have, and no wildcards.
 
 -- name: schema_version
 SELECT version FROM pyworkflow_schema
@@ -78,6 +80,8 @@ SELECT run_id, process_id, workflow, category, decision_timeout, started_at, inp
     decision_failures, decision_attempts
 FROM runs
 WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :now
+    AND (CAST(:names AS TEXT) IS NULL
+         OR length(replace(:names, ',' || workflow || ',', '')) < length(:names))
 ORDER BY decision_ready_at, seq LIMIT 1
 
 -- name: due_runs
@@ -132,6 +136,8 @@ SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedu
     execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
     execution_deadline, heartbeat_deadline, cancel_requested
 FROM activities WHERE category = :category AND state = 'scheduled'
+    AND (CAST(:names AS TEXT) IS NULL
+         OR length(replace(:names, ',' || activity || ',', '')) < length(:names))
 ORDER BY seq LIMIT 1
 
 -- name: due_activities

@@ -127,12 +127,18 @@ class SQLTransaction:
 
     # claiming and due work
 
-    def next_decision(self, category: str, now: datetime) -> ProcessRecord | None:
-        row = self._one("next_decision", {"category": category, "now": to_micros(now)})
+    def next_decision(
+        self, category: str, now: datetime, workflows: Sequence[str] | None = None
+    ) -> ProcessRecord | None:
+        params = {"category": category, "now": to_micros(now), "names": _name_list(workflows)}
+        row = self._one("next_decision", params)
         return None if row is None else run_from_row(row)
 
-    def next_activity(self, category: str) -> ActivityRecord | None:
-        row = self._one("next_activity", {"category": category})
+    def next_activity(
+        self, category: str, activities: Sequence[str] | None = None
+    ) -> ActivityRecord | None:
+        params = {"category": category, "names": _name_list(activities)}
+        row = self._one("next_activity", params)
         return None if row is None else activity_from_row(row)
 
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
@@ -146,3 +152,8 @@ class SQLTransaction:
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         rows = self._all("due_timers", {"now": to_micros(now), "limit": limit})
         return [timer_from_row(row) for row in rows]
+
+
+def _name_list(names: Sequence[str] | None) -> str | None:
+    """The ",A,B," form the claim statements test membership in; None for any name."""
+    return None if names is None else "," + ",".join(names) + ","
