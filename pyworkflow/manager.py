@@ -16,6 +16,19 @@ from .task import ActivityTask, DecisionTask, Task
 from .workflow import Workflow, normalize_decisions
 
 
+def _claim_name(registered: dict[str, Any], name: str, new: type, kind: str) -> None:
+    known = registered.get(name)
+    if known is not None and known is not new:
+        raise ValueError(
+            f"two {kind} classes are named {name!r}: {_path(known)} and {_path(new)}; "
+            f"rename one, or give it a distinct `name` attribute"
+        )
+
+
+def _path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _id_of(process_or_id: Any) -> str:
     return str(getattr(process_or_id, "id", process_or_id))
 
@@ -43,6 +56,11 @@ class Manager:
         return dict(self._activities)
 
     def register_workflow(self, workflow: type[Workflow]) -> None:
+        """Register ``workflow`` and its activities. Names identify code across
+        processes, so two different classes under one name are refused."""
+        _claim_name(self._workflows, workflow.name, workflow, "workflow")
+        for activity in workflow.activities:
+            _claim_name(self._activities, activity.name, activity, "activity")
         self._workflows[workflow.name] = workflow
         self._backend.register_workflow(
             workflow.name,

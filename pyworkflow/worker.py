@@ -34,6 +34,7 @@ LOG = logging.getLogger("pyworkflow.worker")
 MIN_IDLE_WAIT = 0.005
 MAX_IDLE_WAIT = 1.0
 MAX_HEARTBEAT_INTERVAL = 1.0
+STOP_CHECK_INTERVAL = 0.1
 
 
 class ThrottledHeartbeat:
@@ -135,10 +136,16 @@ class Worker:
             self.tasks_handled -= 1
 
     def _wait_idle(self, seconds: float) -> None:
-        try:
-            self.manager.backend.wait_for_work(seconds)
-        except Exception:
-            self._stop.wait(seconds)
+        """Wait in short slices, so that ``stop()`` takes effect within one."""
+        deadline = time.monotonic() + seconds
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                self.manager.backend.wait_for_work(min(STOP_CHECK_INTERVAL, remaining))
+            except Exception:
+                self._stop.wait(min(STOP_CHECK_INTERVAL, remaining))
 
     def _fields(self, **more: Any) -> dict[str, Any]:
         return {"worker": self.name, "worker_kind": self.kind, "category": self.category, **more}
@@ -199,10 +206,14 @@ class ActivityWorker(Worker):
         outcome = "handed_off" if result is None else result.type
         if result is not None:
             result = self._report(task, result, fields)
+            if result is None:
+                outcome = "refused"
         fields.update(outcome=outcome, duration_ms=round((time.monotonic() - started) * 1000, 2))
         if isinstance(result, ActivityFailed):
             fields["reason"] = result.reason
             self.logger.warning("activity failed", extra=fields)
+        elif outcome == "refused":
+            self.logger.warning("activity result refused", extra=fields)
         else:
             self.logger.info("activity %s", outcome, extra=fields)
         return result
@@ -216,6 +227,11 @@ class ActivityWorker(Worker):
             return interrupted
         except Exception as error:
             return ActivityFailed(str(error), traceback.format_exc())
+        except SystemExit as exit:
+            # sys.exit() in activity code must not end the worker, silently and with 0.
+            return ActivityFailed(
+                f"activity called sys.exit({exit.code!r})", traceback.format_exc()
+            )
         if isinstance(returned, ActivityResult):
             return returned
         if activity.auto_complete:

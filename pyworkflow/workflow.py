@@ -63,11 +63,18 @@ def normalize_decisions(returned: Any, process: Process) -> list[Decision]:
 
 
 def unique(items: Iterable[Any]) -> list[Any]:
-    """Drop repeats, keeping first occurrences in order."""
+    """Drop repeats, keeping first occurrences in order (in linear time: decisions hash)."""
     kept: list[Any] = []
+    seen: set[Any] = set()
     for item in items:
-        if item not in kept:
-            kept.append(item)
+        try:
+            if item in seen:
+                continue
+            seen.add(item)
+        except TypeError:  # an unhashable value: compare the slow way
+            if item in kept:
+                continue
+        kept.append(item)
     return kept
 
 
@@ -79,7 +86,7 @@ def _gather(handler: Callable[[Event], list[Any]], process: Process) -> list[Any
     """
     decisions = unique(item for event in process.unseen_events() for item in handler(event))
     closing = [d for d in decisions if getattr(d, "closes_process", False)]
-    return [d for d in decisions if d not in closing] + closing
+    return [d for d in decisions if not getattr(d, "closes_process", False)] + closing
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -171,8 +171,22 @@ class BlinkerBackend(Backend):
     def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
         self.parent.complete_decision_task(task, decisions)
         self.on_complete_decision_task.send(self, task=task, decisions=decisions)
+        rejected = self._rejected_by_last_decision(task.process.id) if decisions else []
         for decision in decisions:
-            self._announce_decision(task.process, decision)
+            if decision not in rejected:
+                self._announce_decision(task.process, decision)
+
+    def _rejected_by_last_decision(self, process_id: str | None) -> list[Decision]:
+        """Decisions the engine refused (unknown activity, a close over unseen events):
+        they did not happen, so they are not announced."""
+        history = self.parent.process_by_id(str(process_id)).history
+        starts = [index for index, event in enumerate(history) if event.type == "decision_started"]
+        since = starts[-1] if starts else 0
+        return [
+            event.decision  # type: ignore[attr-defined]
+            for event in history[since:]
+            if event.type == "decision_rejected"
+        ]
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         self.parent.fail_decision_task(task, reason, details)
