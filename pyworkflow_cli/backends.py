@@ -56,11 +56,11 @@ def _construct(config: Config, backend: BackendConfig, backend_class: Any) -> Ba
         return backend_class(**_arguments(backend))
     except Exception as error:
         translated = translate(error)
-        if translated is None or not isinstance(translated, BackendUnreachableError):
+        if not isinstance(translated, (BackendUnreachableError, ConfigError)):
             translated = BackendUnreachableError(
                 f"cannot open {backend.type} backend: {type(error).__name__}: {error}"
             )
-        raise BackendUnreachableError(config.redact(translated.message)) from error
+        raise type(translated)(config.redact(translated.message)) from error
 
 
 def _arguments(backend: BackendConfig) -> dict[str, Any]:
