@@ -23,7 +23,12 @@ LIBRARY_LOGGER = "pyworkflow"
 
 
 class RedactSecrets:
-    """A structlog processor masking secret values anywhere in string fields."""
+    """A structlog processor masking secret values anywhere in a field.
+
+    Fields are often lists or dicts (the worker names at start-up, a task's
+    input), so it looks inside containers too; anything else that is not a
+    string is masked in its text form, since the renderer would print that.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.secrets = sorted((secret for secret in secrets if secret), key=len, reverse=True)
@@ -31,9 +36,21 @@ class RedactSecrets:
     def __call__(self, logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         if self.secrets:
             for key, value in event_dict.items():
-                if isinstance(value, str):
-                    event_dict[key] = self._mask(value)
+                event_dict[key] = self._redact(value)
         return event_dict
+
+    def _redact(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._mask(value)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, dict):
+            return {self._redact(key): self._redact(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [self._redact(item) for item in value]
+        text = str(value)
+        masked = self._mask(text)
+        return value if masked == text else masked
 
     def _mask(self, text: str) -> str:
         for secret in self.secrets:
