@@ -17,8 +17,12 @@ code  meaning
 4     backend unreachable (a database locked for too long, a server that
       does not answer): retrying later may work
 70    internal error: a bug; ``--debug`` shows its traceback
-130   interrupted: Ctrl-C stopped ``process run`` before the process ended,
-      or a second Ctrl-C stopped a worker without waiting for its task
+130   interrupted: Ctrl-C stopped a command waiting for a process
+      (``process wait``, ``process start --wait``) or ``process run``
+      before the process ended, or a second Ctrl-C stopped a worker without
+      waiting for its task
+143   terminated: SIGTERM stopped a command waiting for a process, or
+      ``process run`` (a worker stopped by SIGTERM exits 0)
 ====  =====================================================================
 
 Every error is printed as one line on stderr; ``--debug`` adds the traceback.
@@ -34,7 +38,7 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_BACKEND_UNREACHABLE = 4
 EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it; 143 (SIGTERM) likewise
 
 # Exceptions raised by these driver packages mean the storage could not be reached.
 _DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "botocore", "boto3", "urllib3")

@@ -65,9 +65,7 @@ def start(
 
     started = _start(app, workflow, input_, process_id, tags)
     if wait or timeout is not None:
-        from ..waiting import wait_closed
-
-        _report(app, wait_closed(app.manager, started, timeout), timeout)
+        _report(app, _wait(app, started, timeout), timeout)
     elif app.json:
         click.echo(dumps({"id": started}))
     else:
@@ -237,16 +235,29 @@ def wait(app: App, process_id: str, timeout: float | None) -> None:
     """Wait for process ID to end; print its result, exit 0 if it completed.
 
     Exits 1 if it failed, was canceled, timed out or was terminated, or if
-    --timeout passed first.
+    --timeout passed first; 130 on Ctrl-C and 143 on SIGTERM, which stop the
+    wait and leave the process as it is.
 
     \b
     Examples:
       pyworkflow process wait 5f1c... --timeout 300
       pyworkflow process wait 5f1c... --json | jq .status
     """
+    _report(app, _wait(app, process_id, timeout), timeout)
+
+
+def _wait(app: App, process_id: str, timeout: float | None) -> Process:
+    """The process once closed; a stop signal ends the wait with 128 + its number."""
+    from ..signals import Interrupted, interrupt_exits
     from ..waiting import wait_closed
 
-    _report(app, wait_closed(app.manager, process_id, timeout), timeout)
+    manager = app.manager  # opened before the handlers: a signal while opening is Ctrl-C too
+    try:
+        with interrupt_exits():
+            return wait_closed(manager, process_id, timeout)
+    except Interrupted as interrupt:
+        click.echo(f"Interrupted: stopped waiting for process {process_id}.", err=True)
+        raise click.exceptions.Exit(interrupt.exit_code) from None
 
 
 def _start(
