@@ -29,10 +29,21 @@ WRAPPER_CLASSES: dict[str, tuple[str, str]] = {
 }
 
 
-def create_backend(config: Config) -> Backend:
-    """The backend ``config`` names, wrapped as configured; raises CliError on failure."""
+# Backend types that can be told not to create their storage (``create=False``).
+CREATES_STORAGE = frozenset({"sqlite"})
+
+
+def create_backend(config: Config, create: bool = True) -> Backend:
+    """The backend ``config`` names, wrapped as configured; raises CliError on failure.
+
+    ``create=False`` is for commands that only read or steer existing
+    processes: they must not create an empty database at a wrong path.
+    """
     backend_class, wrappers = resolve_classes(config)
-    backend = _construct(config, config.backend, backend_class)
+    arguments = _arguments(config.backend)
+    if not create and config.backend.type in CREATES_STORAGE:
+        arguments["create"] = False
+    backend = _construct(config, config.backend, backend_class, arguments)
     for wrapper in wrappers:
         backend = wrapper(backend)
     return backend
@@ -51,9 +62,11 @@ def resolve_classes(config: Config) -> tuple[Any, list[Any]]:
     return backend_class, wrappers
 
 
-def _construct(config: Config, backend: BackendConfig, backend_class: Any) -> Backend:
+def _construct(
+    config: Config, backend: BackendConfig, backend_class: Any, arguments: dict[str, Any]
+) -> Backend:
     try:
-        return backend_class(**_arguments(backend))
+        return backend_class(**arguments)
     except Exception as error:
         translated = translate(error)
         if not isinstance(translated, (BackendUnreachableError, ConfigError)):

@@ -99,7 +99,7 @@ def translate(error: BaseException) -> CliError | None:
     if isinstance(error, BackendConfigurationError):
         # It will fail the same way on every retry: exit 2, which the systemd
         # units do not restart, rather than 4, which they do.
-        return ConfigError(f"backend misconfigured: {message}")
+        return ConfigError(message)
     if isinstance(error, BackendError) or _from_driver(error):
         return BackendUnreachableError(f"backend unreachable: {message}")
     return None

@@ -127,6 +127,7 @@ def signal(app: App, process_id: str, name: str, data: str | None) -> None:
       pyworkflow process signal 5f1c... approved
       pyworkflow process signal 5f1c... resize --data '{"width": 640}'
     """
+    app.create_storage = False
     from pyworkflow.signal import Signal
 
     from ..payloads import parse_payload
@@ -156,6 +157,7 @@ def cancel(app: App, process_id: str, request: bool, details: str | None) -> Non
       pyworkflow process cancel 5f1c...
       pyworkflow process cancel 5f1c... --request --details '"customer asked"'
     """
+    app.create_storage = False
     from ..payloads import parse_payload
     from ..render import dumps
 
@@ -180,6 +182,7 @@ def show(app: App, process_id: str) -> None:
       pyworkflow process show 5f1c...
       pyworkflow process show 5f1c... --json | jq .result
     """
+    app.create_storage = False
     from ..render import dumps, process_data, process_text
 
     found = app.manager.process_by_id(process_id)
@@ -208,6 +211,7 @@ def list_processes(app: App, status: str, workflow: str | None, tag: str | None)
       pyworkflow process list --status failed --workflow Foo --json
       pyworkflow process list --status all --tag nightly
     """
+    app.create_storage = False
     from pyworkflow.process import ProcessStatus
 
     from ..render import dumps, process_summary, processes_text
@@ -243,6 +247,7 @@ def wait(app: App, process_id: str, timeout: float | None) -> None:
       pyworkflow process wait 5f1c... --timeout 300
       pyworkflow process wait 5f1c... --json | jq .status
     """
+    app.create_storage = False
     _report(app, _wait(app, process_id, timeout), timeout)
 
 
