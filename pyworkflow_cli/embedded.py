@@ -27,13 +27,15 @@ STEP = 0.5
 
 
 def embedded_workers(manager: Manager, workflow: type[Workflow]) -> list[Worker]:
-    from pyworkflow.worker import ActivityWorker, DecisionWorker
+    from .task_context import ContextActivityWorker, ContextDecisionWorker
 
     identity = f"{socket.gethostname()}:{os.getpid()}:run"
     categories = sorted({activity.category for activity in workflow.activities})
-    workers: list[Worker] = [DecisionWorker(manager, f"{identity}:decision", workflow.category)]
+    workers: list[Worker] = [
+        ContextDecisionWorker(manager, f"{identity}:decision", workflow.category)
+    ]
     workers += [
-        ActivityWorker(manager, f"{identity}:activity:{category}", category)
+        ContextActivityWorker(manager, f"{identity}:activity:{category}", category)
         for category in categories
     ]
     return workers

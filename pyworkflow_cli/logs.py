@@ -1,4 +1,4 @@
-"""Structured logs through structlog, for the library's stdlib logs as well.
+"""Structured logs through structlog, for stdlib logs (the library's, the workflows') as well.
 
 Workers log with the stdlib ``logging`` module (the library must not depend on
 structlog) and put their fields in ``extra=``; ProcessorFormatter with
@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 LIBRARY_LOGGER = "pyworkflow"
+# Third-party loggers kept at WARNING or above whatever the configured level.
+QUIET_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "psycopg", "asyncio")
 
 
 class RedactSecrets:
@@ -71,7 +73,11 @@ def configure_logging(
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
 ) -> logging.Handler:
-    """Send ``pyworkflow.*`` logs (and warnings from anything else) to ``stream``."""
+    """Send every log record at ``level`` or above to ``stream``, as structured lines.
+
+    Records logged inside a task carry its fields (see
+    :mod:`pyworkflow_cli.task_context`) through ``merge_contextvars``.
+    """
     import structlog
 
     stream = sys.stderr if stream is None else stream
@@ -102,8 +108,14 @@ def configure_logging(
             root.removeHandler(old)
     handler._pyworkflow_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    logging.getLogger(LIBRARY_LOGGER).setLevel(level.upper())
+    # The configured level is for every logger, the workflow modules' own
+    # included: their lines are part of what a worker does.
+    threshold = logging.getLevelName(level.upper())
+    root.setLevel(threshold)
+    logging.getLogger(LIBRARY_LOGGER).setLevel(threshold)
+    for name in QUIET_LOGGERS:
+        # Drivers chatter (every HTTP request, every SQL statement) below WARNING.
+        logging.getLogger(name).setLevel(max(threshold, logging.WARNING))
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -117,3 +117,33 @@ def test_configuring_twice_keeps_one_handler():
     log_task(process_id="p-1")
     assert first.getvalue() == ""
     assert len(second.getvalue().splitlines()) == 1
+
+
+def test_user_loggers_follow_the_configured_level():
+    stream = io.StringIO()
+    configure_logging("json", "debug", stream=stream)
+    logging.getLogger("shop.billing").debug("card checked")
+    logging.getLogger("shop.billing").info("charging card")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(r["event"], r["level"], r["logger"]) for r in records] == [
+        ("card checked", "debug", "shop.billing"),
+        ("charging card", "info", "shop.billing"),
+    ]
+
+
+def test_user_loggers_below_the_level_are_dropped():
+    stream = io.StringIO()
+    configure_logging("json", "warning", stream=stream)
+    logging.getLogger("shop.billing").info("charging card")
+    logging.getLogger("shop.billing").warning("card declined")
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
+        "card declined"
+    ]
+
+
+def test_driver_chatter_stays_out_even_at_debug():
+    stream = io.StringIO()
+    configure_logging("json", "debug", stream=stream)
+    logging.getLogger("botocore.endpoint").debug("sending request")
+    logging.getLogger("urllib3.connectionpool").warning("retrying")
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["retrying"]

@@ -216,7 +216,7 @@ def test_worker_all_exits_when_idle_after_running_everything(
     assert shared_backend.process_by_id(process_id).status == "completed"
     [starting] = [r for r in caplog.records if r.name == "pyworkflow.cli"]
     assert starting.getMessage() == "starting activity worker and decision worker"
-    assert starting.workflows == ["Foo", "Gated"]
+    assert starting.workflows == ["Charge", "Foo", "Gated"]
     assert starting.backend == "memory"
 
 
