@@ -200,16 +200,29 @@ def show(app: App, process_id: str) -> None:
 )
 @click.option("--workflow", metavar="NAME", help="Only processes of this workflow.")
 @click.option("--tag", metavar="TAG", help="Only processes with this tag.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    metavar="N",
+    help="Show the N most recently started; 0 for all.",
+)
 @data_options
 @pass_app
-def list_processes(app: App, status: str, workflow: str | None, tag: str | None) -> None:
-    """List processes, open ones unless --status says otherwise.
+def list_processes(
+    app: App, status: str, workflow: str | None, tag: str | None, limit: int
+) -> None:
+    """List processes, open ones unless --status says otherwise, oldest first.
+
+    WORKFLOW may be a registered name, a class name or a dotted path; a name
+    no longer configured still finds that workflow's processes.
 
     \b
     Examples:
       pyworkflow process list
       pyworkflow process list --status failed --workflow Foo --json
-      pyworkflow process list --status all --tag nightly
+      pyworkflow process list --status all --tag nightly --limit 0
     """
     app.create_storage = False
     from pyworkflow.process import ProcessStatus
@@ -219,11 +232,17 @@ def list_processes(app: App, status: str, workflow: str | None, tag: str | None)
     allowed = ("closed", "all", *ProcessStatus.ALL)
     if status not in allowed:
         raise click.BadParameter(f"expected one of {', '.join(allowed)}", param_hint="--status")
-    name = None
-    if workflow is not None:
-        known = {cls.__name__: cls.name for cls in app.workflows}
-        name = known.get(workflow, workflow)
+    name = None if workflow is None else _workflow_name(app, workflow)
     found = app.manager.processes(workflow=name, tag=tag, status=status)
+    if workflow is not None and name == workflow and not found:
+        _workflow_name(app, workflow, strict=True)  # a typo: say so rather than print nothing
+    if limit and len(found) > limit:
+        click.echo(
+            f"showing the {limit} most recently started of {len(found)} processes; "
+            "--limit 0 shows all",
+            err=True,
+        )
+        found = found[-limit:]
     if app.json:
         click.echo(dumps([process_summary(item) for item in found], pretty=True))
     else:
@@ -263,6 +282,19 @@ def _wait(app: App, process_id: str, timeout: float | None) -> Process:
     except Interrupted as interrupt:
         click.echo(f"Interrupted: stopped waiting for process {process_id}.", err=True)
         raise click.exceptions.Exit(interrupt.exit_code) from None
+
+
+def _workflow_name(app: App, workflow: str, strict: bool = False) -> str:
+    """The registered name ``workflow`` stands for; itself if unknown, unless ``strict``."""
+    from ..errors import ConfigError
+    from ..loading import find_workflow
+
+    try:
+        return find_workflow(workflow, app.workflows).name
+    except ConfigError:
+        if strict or ":" in workflow:
+            raise
+        return workflow
 
 
 def _start(
