@@ -116,6 +116,21 @@ def test_bare_word_input_hints_at_quoting(invoke, memory_config):
     assert "quote strings" in one_line_error(result)
 
 
+@pytest.mark.parametrize(
+    "command, option",
+    [
+        (("process", "signal", "p-1", "approve"), "--data"),
+        (("process", "cancel", "p-1"), "--details"),
+    ],
+)
+def test_quoting_hint_names_the_option_given(invoke, memory_config, command, option):
+    result = invoke(*command, option, "{bad", "--config", memory_config)
+    assert result.exit_code == 2
+    message = one_line_error(result)
+    assert message.startswith(f"Error: {option} is not JSON")
+    assert f"(quote strings: {option} '\"text\"')" in message
+
+
 def test_input_file_that_does_not_exist(invoke, memory_config):
     result = invoke("process", "start", "Foo", "--input", "@missing.json", "-c", memory_config)
     assert result.exit_code == 2
