@@ -131,6 +131,14 @@ def test_quoting_hint_names_the_option_given(invoke, memory_config, command, opt
     assert f"(quote strings: {option} '\"text\"')" in message
 
 
+def test_workflow_module_that_exits_while_imported(invoke, write):
+    write("quitting.py", "import sys\nsys.exit(3)\n")
+    config = write("cfg.yaml", "backend: {type: memory}\nworkflows: [quitting]\n")
+    result = invoke("config", "check", "--config", config)
+    assert result.exit_code == 2
+    assert "importing 'quitting' failed: SystemExit: 3" in one_line_error(result)
+
+
 def test_input_file_that_does_not_exist(invoke, memory_config):
     result = invoke("process", "start", "Foo", "--input", "@missing.json", "-c", memory_config)
     assert result.exit_code == 2
