@@ -35,7 +35,14 @@ def process() -> None:
 @click.argument("workflow")
 @click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
 @click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the process (repeatable).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
+    help="Tag the process (repeatable).",
+)
 @click.option("--wait", is_flag=True, help="Wait for the process to end and print its outcome.")
 @TIMEOUT
 @data_options
@@ -76,7 +83,14 @@ def start(
 @click.argument("workflow")
 @click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
 @click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the process (repeatable).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
+    help="Tag the process (repeatable).",
+)
 @TIMEOUT
 @data_options
 @pass_app
@@ -282,6 +296,13 @@ def _wait(app: App, process_id: str, timeout: float | None) -> Process:
     except Interrupted as interrupt:
         click.echo(f"Interrupted: stopped waiting for process {process_id}.", err=True)
         raise click.exceptions.Exit(interrupt.exit_code) from None
+
+
+def _non_empty(values: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """An empty tag could not be listed by (``--tag ""`` means no filter there)."""
+    if any(not value.strip() for value in values):
+        raise click.BadParameter("must not be empty", param_hint=option)
+    return values
 
 
 def _workflow_name(app: App, workflow: str, strict: bool = False) -> str:

@@ -131,6 +131,13 @@ def test_quoting_hint_names_the_option_given(invoke, memory_config, command, opt
     assert f"(quote strings: {option} '\"text\"')" in message
 
 
+@pytest.mark.parametrize("command", ["start", "run"])
+def test_empty_tag_is_a_usage_error(invoke, memory_config, command):
+    result = invoke("process", command, "Foo", "--tag", " ", "--config", memory_config)
+    assert result.exit_code == 2
+    assert "--tag" in result.stderr and "must not be empty" in result.stderr
+
+
 def test_workflow_module_that_exits_while_imported(invoke, write):
     write("quitting.py", "import sys\nsys.exit(3)\n")
     config = write("cfg.yaml", "backend: {type: memory}\nworkflows: [quitting]\n")
