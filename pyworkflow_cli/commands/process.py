@@ -73,7 +73,14 @@ def start(
     started = _start(app, workflow, input_, process_id, tags)
     if wait or timeout is not None:
         _report(app, _wait(app, started, timeout), timeout)
-    elif app.json:
+        return
+    if app.config.backend.type == "memory":
+        click.echo(
+            f"Warning: the memory backend keeps processes only while this command runs; "
+            f"process {started} ends with it (use SQLite to keep it, or --wait)",
+            err=True,
+        )
+    if app.json:
         click.echo(dumps({"id": started}))
     else:
         click.echo(started)

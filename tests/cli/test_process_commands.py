@@ -235,6 +235,20 @@ def test_list_finds_processes_of_a_workflow_no_longer_configured(
     assert [item["id"] for item in json.loads(result.stdout)] == [old]
 
 
+def test_start_on_the_memory_backend_warns_that_the_process_ends_with_it(invoke, memory_config):
+    result = invoke("process", "start", "Foo", "--input", "[3,4]", "--config", memory_config)
+    assert result.exit_code == 0
+    process_id = result.stdout.strip()
+    assert result.stderr.startswith("Warning: the memory backend keeps processes only while")
+    assert process_id in result.stderr
+
+
+def test_start_on_sqlite_says_nothing_more(invoke):
+    result = invoke("process", "start", "pyworkflow.examples.multiplication:Foo", "--input", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
 def test_json_before_the_subcommand(invoke, memory_config, shared_backend):
     process_id = start(invoke, memory_config, "Foo", "--input", "[3,4]")
     result = invoke("--json", "--config", memory_config, "process", "show", process_id)
