@@ -19,6 +19,9 @@ class App:
     config_path: str | None = None
     debug: bool = False
     json: bool = False
+    # False in commands that only read or steer existing processes: they open
+    # a database that exists and never create one.
+    create_storage: bool = True
     _config: Config | None = field(default=None, repr=False)
     _workflows: list[type[Workflow]] | None = field(default=None, repr=False)
     _backend: Backend | None = field(default=None, repr=False)
@@ -57,7 +60,7 @@ class App:
         if self._backend is None:
             from .backends import create_backend
 
-            self._backend = create_backend(self.config)
+            self._backend = create_backend(self.config, create=self.create_storage)
         return self._backend
 
     @property

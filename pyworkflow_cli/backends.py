@@ -22,17 +22,28 @@ BACKEND_CLASSES: dict[str, tuple[str, str, str | None]] = {
     "memory": ("pyworkflow.backend.memory", "MemoryBackend", None),
     "sqlite": ("pyworkflow.backend.sqlite", "SQLiteBackend", None),
     "postgres": ("pyworkflow.backend.postgres", "PostgresBackend", "postgres"),
-    "amazonswf": ("pyworkflow.backend.amazonswf", "AmazonSWFBackend", None),
+    "amazonswf": ("pyworkflow.backend.amazonswf", "AmazonSWFBackend", "amazonswf"),
 }
 WRAPPER_CLASSES: dict[str, tuple[str, str]] = {
     "blinker": ("pyworkflow.backend.blinker", "BlinkerBackend"),
 }
 
 
-def create_backend(config: Config) -> Backend:
-    """The backend ``config`` names, wrapped as configured; raises CliError on failure."""
+# Backend types that can be told not to create their storage (``create=False``).
+CREATES_STORAGE = frozenset({"sqlite"})
+
+
+def create_backend(config: Config, create: bool = True) -> Backend:
+    """The backend ``config`` names, wrapped as configured; raises CliError on failure.
+
+    ``create=False`` is for commands that only read or steer existing
+    processes: they must not create an empty database at a wrong path.
+    """
     backend_class, wrappers = resolve_classes(config)
-    backend = _construct(config, config.backend, backend_class)
+    arguments = _arguments(config.backend)
+    if not create and config.backend.type in CREATES_STORAGE:
+        arguments["create"] = False
+    backend = _construct(config, config.backend, backend_class, arguments)
     for wrapper in wrappers:
         backend = wrapper(backend)
     return backend
@@ -51,16 +62,18 @@ def resolve_classes(config: Config) -> tuple[Any, list[Any]]:
     return backend_class, wrappers
 
 
-def _construct(config: Config, backend: BackendConfig, backend_class: Any) -> Backend:
+def _construct(
+    config: Config, backend: BackendConfig, backend_class: Any, arguments: dict[str, Any]
+) -> Backend:
     try:
-        return backend_class(**_arguments(backend))
+        return backend_class(**arguments)
     except Exception as error:
         translated = translate(error)
-        if translated is None or not isinstance(translated, BackendUnreachableError):
+        if not isinstance(translated, (BackendUnreachableError, ConfigError)):
             translated = BackendUnreachableError(
                 f"cannot open {backend.type} backend: {type(error).__name__}: {error}"
             )
-        raise BackendUnreachableError(config.redact(translated.message)) from error
+        raise type(translated)(config.redact(translated.message)) from error
 
 
 def _arguments(backend: BackendConfig) -> dict[str, Any]:

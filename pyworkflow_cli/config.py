@@ -183,8 +183,11 @@ class _Validator:
                 raise self.fail(where, f"unknown key; expected one of {', '.join(allowed)}")
         return value
 
-    def string(self, value: Any, path: str) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    def string(self, value: Any, path: str, text_only: bool = False) -> str:
+        """``text_only`` where a number can only be a mistake (``path: 5`` would
+        quietly create ./5); elsewhere YAML's unquoted numbers are taken as text."""
+        numbers = () if text_only else (int, float)
+        if isinstance(value, bool) or not isinstance(value, (str, *numbers)):
             raise self.fail(path, f"expected a string; got {_kind(value)}")
         return self.expand(str(value), path)
 
@@ -226,7 +229,9 @@ class _Validator:
         known = BACKEND_SETTINGS[kind]
         self.mapping(value, "backend", ("type", *known))
         settings = {
-            key: self.string(item, f"backend.{key}") for key, item in value.items() if key != "type"
+            key: self.string(item, f"backend.{key}", text_only=True)
+            for key, item in value.items()
+            if key != "type"
         }
         for key, required in known.items():
             if required and not settings.get(key):

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .errors import EXIT_INTERRUPTED
 from .signals import graceful_stop
 from .waiting import wait_closed
 
@@ -28,13 +27,15 @@ STEP = 0.5
 
 
 def embedded_workers(manager: Manager, workflow: type[Workflow]) -> list[Worker]:
-    from pyworkflow.worker import ActivityWorker, DecisionWorker
+    from .task_context import ContextActivityWorker, ContextDecisionWorker
 
     identity = f"{socket.gethostname()}:{os.getpid()}:run"
     categories = sorted({activity.category for activity in workflow.activities})
-    workers: list[Worker] = [DecisionWorker(manager, f"{identity}:decision", workflow.category)]
+    workers: list[Worker] = [
+        ContextDecisionWorker(manager, f"{identity}:decision", workflow.category)
+    ]
     workers += [
-        ActivityWorker(manager, f"{identity}:activity:{category}", category)
+        ContextActivityWorker(manager, f"{identity}:activity:{category}", category)
         for category in categories
     ]
     return workers
@@ -43,7 +44,10 @@ def embedded_workers(manager: Manager, workflow: type[Workflow]) -> list[Worker]
 def drive(
     manager: Manager, process_id: str, workflow: type[Workflow], timeout: float | None
 ) -> Process:
-    """The process once closed (or when ``timeout`` passed); Ctrl-C exits 130."""
+    """The process once closed (or when ``timeout`` passed).
+
+    Ctrl-C exits 130 and SIGTERM 143, once the tasks in hand are finished.
+    """
     import time
 
     workers = embedded_workers(manager, workflow)
@@ -70,7 +74,7 @@ def drive(
                         f"`pyworkflow process wait {process_id}` with workers running ends it.",
                         err=True,
                     )
-                    raise click.exceptions.Exit(EXIT_INTERRUPTED)
+                    raise click.exceptions.Exit(interrupted.exit_code)
     finally:
         stop_all()
     _join(threads)

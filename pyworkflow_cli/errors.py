@@ -10,13 +10,19 @@ code  meaning
       (``process wait``, ``process run``, ``process start --wait``), or
       ``--timeout`` passed while it was still open
 2     usage or config error (bad option, bad config file, unknown workflow,
-      input that is not JSON, a process that is closed to signals)
+      input that is not JSON, a process that is closed to signals, a backend
+      configured so that it can never open: a database path that is a
+      directory or not a database, a newer schema, a read-only file)
 3     not found (unknown process id)
-4     backend unreachable (a database that cannot be opened, a server that
-      does not answer)
+4     backend unreachable (a database locked for too long, a server that
+      does not answer): retrying later may work
 70    internal error: a bug; ``--debug`` shows its traceback
-130   interrupted: Ctrl-C stopped ``process run`` before the process ended,
-      or a second Ctrl-C stopped a worker without waiting for its task
+130   interrupted: Ctrl-C stopped a command waiting for a process
+      (``process wait``, ``process start --wait``) or ``process run``
+      before the process ended, or a second Ctrl-C stopped a worker without
+      waiting for its task
+143   terminated: SIGTERM stopped a command waiting for a process, or
+      ``process run`` (a worker stopped by SIGTERM exits 0)
 ====  =====================================================================
 
 Every error is printed as one line on stderr; ``--debug`` adds the traceback.
@@ -32,7 +38,7 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_BACKEND_UNREACHABLE = 4
 EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it; 143 (SIGTERM) likewise
 
 # Exceptions raised by these driver packages mean the storage could not be reached.
 _DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "botocore", "boto3", "urllib3")
@@ -72,6 +78,7 @@ def translate(error: BaseException) -> CliError | None:
     if isinstance(error, CliError):
         return error
     from pyworkflow.exceptions import (
+        BackendConfigurationError,
         BackendError,
         InvalidPayloadError,
         ProcessAlreadyOpenException,
@@ -89,6 +96,10 @@ def translate(error: BaseException) -> CliError | None:
         return CliError(message)
     if isinstance(error, UnknownResourceException):
         return NotFoundError(message)
+    if isinstance(error, BackendConfigurationError):
+        # It will fail the same way on every retry: exit 2, which the systemd
+        # units do not restart, rather than 4, which they do.
+        return ConfigError(message)
     if isinstance(error, BackendError) or _from_driver(error):
         return BackendUnreachableError(f"backend unreachable: {message}")
     return None

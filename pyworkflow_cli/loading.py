@@ -36,7 +36,9 @@ def import_module(name: str, what: str) -> ModuleType:
         ) from None
     except ConfigError:
         raise
-    except Exception as error:
+    except (Exception, SystemExit) as error:
+        # A module that calls sys.exit() while being imported would otherwise end
+        # the command with its code (3 reads "not found") and no word of why.
         raise ConfigError(
             f"{what}: importing {name!r} failed: {type(error).__name__}: {error}"
         ) from error

@@ -1,4 +1,4 @@
-"""Structured logs through structlog, for the library's stdlib logs as well.
+"""Structured logs through structlog, for stdlib logs (the library's, the workflows') as well.
 
 Workers log with the stdlib ``logging`` module (the library must not depend on
 structlog) and put their fields in ``extra=``; ProcessorFormatter with
@@ -20,10 +20,17 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 LIBRARY_LOGGER = "pyworkflow"
+# Third-party loggers kept at WARNING or above whatever the configured level.
+QUIET_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "psycopg", "asyncio")
 
 
 class RedactSecrets:
-    """A structlog processor masking secret values anywhere in string fields."""
+    """A structlog processor masking secret values anywhere in a field.
+
+    Fields are often lists or dicts (the worker names at start-up, a task's
+    input), so it looks inside containers too; anything else that is not a
+    string is masked in its text form, since the renderer would print that.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self.secrets = sorted((secret for secret in secrets if secret), key=len, reverse=True)
@@ -31,9 +38,21 @@ class RedactSecrets:
     def __call__(self, logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         if self.secrets:
             for key, value in event_dict.items():
-                if isinstance(value, str):
-                    event_dict[key] = self._mask(value)
+                event_dict[key] = self._redact(value)
         return event_dict
+
+    def _redact(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._mask(value)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, dict):
+            return {self._redact(key): self._redact(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [self._redact(item) for item in value]
+        text = str(value)
+        masked = self._mask(text)
+        return value if masked == text else masked
 
     def _mask(self, text: str) -> str:
         for secret in self.secrets:
@@ -54,7 +73,11 @@ def configure_logging(
     secrets: Iterable[str] = (),
     stream: TextIO | None = None,
 ) -> logging.Handler:
-    """Send ``pyworkflow.*`` logs (and warnings from anything else) to ``stream``."""
+    """Send every log record at ``level`` or above to ``stream``, as structured lines.
+
+    Records logged inside a task carry its fields (see
+    :mod:`pyworkflow_cli.task_context`) through ``merge_contextvars``.
+    """
     import structlog
 
     stream = sys.stderr if stream is None else stream
@@ -85,8 +108,14 @@ def configure_logging(
             root.removeHandler(old)
     handler._pyworkflow_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    logging.getLogger(LIBRARY_LOGGER).setLevel(level.upper())
+    # The configured level is for every logger, the workflow modules' own
+    # included: their lines are part of what a worker does.
+    threshold = logging.getLevelName(level.upper())
+    root.setLevel(threshold)
+    logging.getLogger(LIBRARY_LOGGER).setLevel(threshold)
+    for name in QUIET_LOGGERS:
+        # Drivers chatter (every HTTP request, every SQL statement) below WARNING.
+        logging.getLogger(name).setLevel(max(threshold, logging.WARNING))
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -3,7 +3,8 @@
 Exit codes (the table is in :mod:`pyworkflow_cli.errors`): 0 success; 1 the
 process ended failed, canceled or timed out (``wait``, ``run``, ``start
 --wait``); 2 usage or config error; 3 not found; 4 backend unreachable; 70 an
-internal error (a bug: rerun with ``--debug``); 130 interrupted.
+internal error (a bug: rerun with ``--debug``); 130 interrupted by Ctrl-C, 143
+by SIGTERM (a command that waits for a process, or ``process run``).
 
 Heavy modules (pyworkflow itself, PyYAML, structlog, backend drivers) are
 imported inside the commands that need them, so ``--help`` stays fast.
@@ -17,8 +18,9 @@ from typing import Any
 import click
 
 from .app import App
-from .errors import InternalError, translate
+from .errors import EXIT_INTERRUPTED, InternalError, translate
 from .options import config_option, debug_option, json_option
+from .signals import Interrupted
 
 
 class PyworkflowGroup(click.Group):
@@ -29,6 +31,11 @@ class PyworkflowGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, click.ClickException):
             raise
+        except (KeyboardInterrupt, Interrupted) as interrupt:
+            # Click would print "Aborted!" and exit 1, the code for a failed process.
+            click.echo("Interrupted.", err=True)
+            code = interrupt.exit_code if isinstance(interrupt, Interrupted) else EXIT_INTERRUPTED
+            raise click.exceptions.Exit(code) from None
         except Exception as error:
             app = ctx.find_object(App)
             debug = bool(app and app.debug)
@@ -72,7 +79,7 @@ def cli(ctx: click.Context) -> None:
     \b
     Exit codes: 0 success; 1 the process ended failed, canceled or timed out
     (wait, run, start --wait); 2 usage or config error; 3 not found;
-    4 backend unreachable.
+    4 backend unreachable; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
     app = ctx.ensure_object(App)
     ctx.call_on_close(app.close)

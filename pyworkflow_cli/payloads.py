@@ -28,5 +28,5 @@ def parse_payload(text: str | None, option: str) -> Any:
     except json.JSONDecodeError as error:
         raise CliError(
             f"{source} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-            " (quote strings: --input '\"text\"')"
+            f" (quote strings: {option} '\"text\"')"
         ) from None

@@ -385,7 +385,12 @@ def _split_script(script: str) -> list[str]:
 
 
 class SQLiteBackend(EngineBackend):
-    """Processes kept in a SQLite file that several worker processes may share."""
+    """Processes kept in a SQLite file that several worker processes may share.
+
+    ``create=False`` opens only a database that exists: a command that reads or
+    steers existing processes must not leave an empty database behind when
+    pointed at the wrong path, and should say so rather than "no such process".
+    """
 
     def __init__(
         self,
@@ -393,7 +398,12 @@ class SQLiteBackend(EngineBackend):
         clock: Clock = utcnow,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "NORMAL",
+        create: bool = True,
     ) -> None:
+        if not create and not Path(path).exists():
+            raise BackendConfigurationError(
+                f"database {os.fspath(path)} does not exist; start a worker or a process first"
+            )
         super().__init__(SQLiteStore(path, busy_timeout, synchronous), clock=clock)
         self.path = os.fspath(path)
 

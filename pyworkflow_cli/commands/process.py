@@ -35,7 +35,14 @@ def process() -> None:
 @click.argument("workflow")
 @click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
 @click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the process (repeatable).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
+    help="Tag the process (repeatable).",
+)
 @click.option("--wait", is_flag=True, help="Wait for the process to end and print its outcome.")
 @TIMEOUT
 @data_options
@@ -65,10 +72,15 @@ def start(
 
     started = _start(app, workflow, input_, process_id, tags)
     if wait or timeout is not None:
-        from ..waiting import wait_closed
-
-        _report(app, wait_closed(app.manager, started, timeout), timeout)
-    elif app.json:
+        _report(app, _wait(app, started, timeout), timeout)
+        return
+    if app.config.backend.type == "memory":
+        click.echo(
+            f"Warning: the memory backend keeps processes only while this command runs; "
+            f"process {started} ends with it (use SQLite to keep it, or --wait)",
+            err=True,
+        )
+    if app.json:
         click.echo(dumps({"id": started}))
     else:
         click.echo(started)
@@ -78,7 +90,14 @@ def start(
 @click.argument("workflow")
 @click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
 @click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
-@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Tag the process (repeatable).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
+    help="Tag the process (repeatable).",
+)
 @TIMEOUT
 @data_options
 @pass_app
@@ -129,6 +148,7 @@ def signal(app: App, process_id: str, name: str, data: str | None) -> None:
       pyworkflow process signal 5f1c... approved
       pyworkflow process signal 5f1c... resize --data '{"width": 640}'
     """
+    app.create_storage = False
     from pyworkflow.signal import Signal
 
     from ..payloads import parse_payload
@@ -158,6 +178,7 @@ def cancel(app: App, process_id: str, request: bool, details: str | None) -> Non
       pyworkflow process cancel 5f1c...
       pyworkflow process cancel 5f1c... --request --details '"customer asked"'
     """
+    app.create_storage = False
     from ..payloads import parse_payload
     from ..render import dumps
 
@@ -182,6 +203,7 @@ def show(app: App, process_id: str) -> None:
       pyworkflow process show 5f1c...
       pyworkflow process show 5f1c... --json | jq .result
     """
+    app.create_storage = False
     from ..render import dumps, process_data, process_text
 
     found = app.manager.process_by_id(process_id)
@@ -199,17 +221,31 @@ def show(app: App, process_id: str) -> None:
 )
 @click.option("--workflow", metavar="NAME", help="Only processes of this workflow.")
 @click.option("--tag", metavar="TAG", help="Only processes with this tag.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    metavar="N",
+    help="Show the N most recently started; 0 for all.",
+)
 @data_options
 @pass_app
-def list_processes(app: App, status: str, workflow: str | None, tag: str | None) -> None:
-    """List processes, open ones unless --status says otherwise.
+def list_processes(
+    app: App, status: str, workflow: str | None, tag: str | None, limit: int
+) -> None:
+    """List processes, open ones unless --status says otherwise, oldest first.
+
+    WORKFLOW may be a registered name, a class name or a dotted path; a name
+    no longer configured still finds that workflow's processes.
 
     \b
     Examples:
       pyworkflow process list
       pyworkflow process list --status failed --workflow Foo --json
-      pyworkflow process list --status all --tag nightly
+      pyworkflow process list --status all --tag nightly --limit 0
     """
+    app.create_storage = False
     from pyworkflow.process import ProcessStatus
 
     from ..render import dumps, process_summary, processes_text
@@ -217,11 +253,17 @@ def list_processes(app: App, status: str, workflow: str | None, tag: str | None)
     allowed = ("closed", "all", *ProcessStatus.ALL)
     if status not in allowed:
         raise click.BadParameter(f"expected one of {', '.join(allowed)}", param_hint="--status")
-    name = None
-    if workflow is not None:
-        known = {cls.__name__: cls.name for cls in app.workflows}
-        name = known.get(workflow, workflow)
+    name = None if workflow is None else _workflow_name(app, workflow)
     found = app.manager.processes(workflow=name, tag=tag, status=status)
+    if workflow is not None and name == workflow and not found:
+        _workflow_name(app, workflow, strict=True)  # a typo: say so rather than print nothing
+    if limit and len(found) > limit:
+        click.echo(
+            f"showing the {limit} most recently started of {len(found)} processes; "
+            "--limit 0 shows all",
+            err=True,
+        )
+        found = found[-limit:]
     if app.json:
         click.echo(dumps([process_summary(item) for item in found], pretty=True))
     else:
@@ -237,16 +279,50 @@ def wait(app: App, process_id: str, timeout: float | None) -> None:
     """Wait for process ID to end; print its result, exit 0 if it completed.
 
     Exits 1 if it failed, was canceled, timed out or was terminated, or if
-    --timeout passed first.
+    --timeout passed first; 130 on Ctrl-C and 143 on SIGTERM, which stop the
+    wait and leave the process as it is.
 
     \b
     Examples:
       pyworkflow process wait 5f1c... --timeout 300
       pyworkflow process wait 5f1c... --json | jq .status
     """
+    app.create_storage = False
+    _report(app, _wait(app, process_id, timeout), timeout)
+
+
+def _wait(app: App, process_id: str, timeout: float | None) -> Process:
+    """The process once closed; a stop signal ends the wait with 128 + its number."""
+    from ..signals import Interrupted, interrupt_exits
     from ..waiting import wait_closed
 
-    _report(app, wait_closed(app.manager, process_id, timeout), timeout)
+    manager = app.manager  # opened before the handlers: a signal while opening is Ctrl-C too
+    try:
+        with interrupt_exits():
+            return wait_closed(manager, process_id, timeout)
+    except Interrupted as interrupt:
+        click.echo(f"Interrupted: stopped waiting for process {process_id}.", err=True)
+        raise click.exceptions.Exit(interrupt.exit_code) from None
+
+
+def _non_empty(values: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """An empty tag could not be listed by (``--tag ""`` means no filter there)."""
+    if any(not value.strip() for value in values):
+        raise click.BadParameter("must not be empty", param_hint=option)
+    return values
+
+
+def _workflow_name(app: App, workflow: str, strict: bool = False) -> str:
+    """The registered name ``workflow`` stands for; itself if unknown, unless ``strict``."""
+    from ..errors import ConfigError
+    from ..loading import find_workflow
+
+    try:
+        return find_workflow(workflow, app.workflows).name
+    except ConfigError:
+        if strict or ":" in workflow:
+            raise
+        return workflow
 
 
 def _start(

@@ -149,10 +149,10 @@ def _default_identity(kind: str) -> str:
 def _activity_worker(
     app: App, category: str | None, concurrency: int | None, identity: str | None
 ) -> Worker:
-    from pyworkflow.worker import ActivityWorker
+    from ..task_context import ContextActivityWorker
 
     defaults = app.config.activity_worker
-    return ActivityWorker(
+    return ContextActivityWorker(
         _manager(app),
         name=identity or defaults.identity or _default_identity("activity"),
         category=category or defaults.category,
@@ -161,10 +161,10 @@ def _activity_worker(
 
 
 def _decision_worker(app: App, category: str | None, identity: str | None) -> Worker:
-    from pyworkflow.worker import DecisionWorker
+    from ..task_context import ContextDecisionWorker
 
     defaults = app.config.decision_worker
-    return DecisionWorker(
+    return ContextDecisionWorker(
         _manager(app),
         name=identity or defaults.identity or _default_identity("decision"),
         category=category or defaults.category,

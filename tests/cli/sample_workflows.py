@@ -7,6 +7,7 @@ mid-task without timing anything.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import time
@@ -45,3 +46,26 @@ class GatedWorkflow(Workflow):
         if isinstance(outcomes[-1], ActivityCompleted):
             return CompleteProcess(outcomes[-1].result)
         return FailProcess(reason=type(outcomes[-1]).__name__)
+
+
+BILLING = logging.getLogger("shop.billing")
+
+
+class ChargeActivity(Activity):
+    """Logs on a logger of its own, as user code does."""
+
+    def execute(self):
+        BILLING.debug("card details checked for %s", self.input)
+        BILLING.info("charging card for %s", self.input)
+        return "charged"
+
+
+class ChargeWorkflow(Workflow):
+    activities = [ChargeActivity]
+
+    def decide(self, process):
+        done = [event.result for event in process.history if event.type == "activity"]
+        if not done:
+            BILLING.info("scheduling the charge")
+            return ChargeActivity
+        return CompleteProcess(done[-1].result)

@@ -116,6 +116,36 @@ def test_bare_word_input_hints_at_quoting(invoke, memory_config):
     assert "quote strings" in one_line_error(result)
 
 
+@pytest.mark.parametrize(
+    "command, option",
+    [
+        (("process", "signal", "p-1", "approve"), "--data"),
+        (("process", "cancel", "p-1"), "--details"),
+    ],
+)
+def test_quoting_hint_names_the_option_given(invoke, memory_config, command, option):
+    result = invoke(*command, option, "{bad", "--config", memory_config)
+    assert result.exit_code == 2
+    message = one_line_error(result)
+    assert message.startswith(f"Error: {option} is not JSON")
+    assert f"(quote strings: {option} '\"text\"')" in message
+
+
+@pytest.mark.parametrize("command", ["start", "run"])
+def test_empty_tag_is_a_usage_error(invoke, memory_config, command):
+    result = invoke("process", command, "Foo", "--tag", " ", "--config", memory_config)
+    assert result.exit_code == 2
+    assert "--tag" in result.stderr and "must not be empty" in result.stderr
+
+
+def test_workflow_module_that_exits_while_imported(invoke, write):
+    write("quitting.py", "import sys\nsys.exit(3)\n")
+    config = write("cfg.yaml", "backend: {type: memory}\nworkflows: [quitting]\n")
+    result = invoke("config", "check", "--config", config)
+    assert result.exit_code == 2
+    assert "importing 'quitting' failed: SystemExit: 3" in one_line_error(result)
+
+
 def test_input_file_that_does_not_exist(invoke, memory_config):
     result = invoke("process", "start", "Foo", "--input", "@missing.json", "-c", memory_config)
     assert result.exit_code == 2
@@ -166,8 +196,55 @@ def test_sqlite_database_that_cannot_be_opened(invoke, write, tmp_path):
     (tmp_path / "a-file").write_text("not a directory")
     path = write("cfg.yaml", f"backend:\n  type: sqlite\n  path: {tmp_path}/a-file/x.db\n")
     result = invoke("process", "list", "--config", path)
-    assert result.exit_code == 4
+    assert result.exit_code == 2
     assert "Error: " in one_line_error(result)
+
+
+WORKFLOWS = "workflows: [pyworkflow.examples.multiplication]\n"
+
+
+def _newer_schema(path):
+    from pyworkflow.backend.sqlite import SQLiteBackend
+
+    SQLiteBackend(path).close()
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE pyworkflow_schema SET version = version + 1")
+    connection.commit()
+    connection.close()
+
+
+@pytest.mark.parametrize("command", [("config", "check"), ("worker", "activity")])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda path: path.mkdir(), "is a directory"),
+        (lambda path: path.write_text("print('hello')\n"), "not a SQLite database"),
+        (_newer_schema, "newer than this pyworkflow understands"),
+    ],
+)
+def test_sqlite_path_that_can_never_work_is_a_config_error(
+    invoke, write, tmp_path, command, make, expected
+):
+    """Exit 2, which the systemd units do not restart, not 4 (retry later)."""
+    make(tmp_path / "db")
+    path = write("cfg.yaml", f"backend: {{type: sqlite, path: {tmp_path}/db}}\n" + WORKFLOWS)
+    result = invoke(*command, "--config", path)
+    assert result.exit_code == 2
+    message = one_line_error(result)
+    assert expected in message
+    assert "unreachable" not in message
+
+
+def test_sqlite_busy_stays_backend_unreachable(invoke, memory_config, monkeypatch):
+    from pyworkflow.exceptions import BackendBusyError
+
+    def busy(*args, **kwargs):
+        raise BackendBusyError("x.db: database stayed locked for over 10s")
+
+    monkeypatch.setattr("pyworkflow.backend.memory.MemoryBackend.__init__", busy)
+    result = invoke("process", "list", "--config", memory_config)
+    assert result.exit_code == 4
+    assert "locked" in one_line_error(result)
 
 
 def test_backend_module_not_installed_is_a_config_error(invoke, write, monkeypatch):

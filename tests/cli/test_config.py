@@ -140,6 +140,11 @@ def test_double_dollar_is_a_literal_dollar():
             "cfg.yaml: workers.decision.concurrency: unknown",
         ),
         ("workers: {activty: {}}\n", "cfg.yaml: workers.activty: unknown key"),
+        ("backend: {path: 5}\n", "cfg.yaml: backend.path: expected a string; got int 5"),
+        (
+            "backend: {type: amazonswf, domain: 1.5}\n",
+            "cfg.yaml: backend.domain: expected a string; got float 1.5",
+        ),
     ],
 )
 def test_errors_name_file_key_path_and_expectation(text, expected):

@@ -7,6 +7,8 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
+
 from .processes import Background, eventually
 
 
@@ -33,7 +35,10 @@ def test_second_sigint_exits_at_once(tmp_path: Path):
         command.kill()
 
 
-def test_first_sigint_finishes_the_task_then_exits_130_leaving_the_process_open(tmp_path: Path):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_first_signal_finishes_the_task_then_exits_leaving_the_process_open(
+    tmp_path: Path, signum: signal.Signals, code: int
+):
     config = tmp_path / "memory.yaml"
     config.write_text("backend: {type: memory}\nworkflows: [tests.cli.sample_workflows]\n")
     gate = {"started": str(tmp_path / "started"), "release": str(tmp_path / "release")}
@@ -43,13 +48,13 @@ def test_first_sigint_finishes_the_task_then_exits_130_leaving_the_process_open(
     )  # fmt: skip
     try:
         eventually(lambda: Path(gate["started"]).exists(), "the activity to start")
-        command.signal(signal.SIGINT)
+        command.signal(signum)
         eventually(
-            lambda: command.logged(lambda r: "SIGINT received" in r["event"]),
-            "the SIGINT to be taken",
+            lambda: command.logged(lambda r: f"{signum.name} received" in r["event"]),
+            "the signal to be taken",
         )
         Path(gate["release"]).touch()
-        assert command.wait() == 130
+        assert command.wait() == code
         assert command.logged(lambda r: r.get("outcome") == "completed")
         assert "Interrupted: process" in command.log.read_text()
     finally:

@@ -137,10 +137,11 @@ def test_bundled_example_config(tmp_path):
     assert result.stdout == "12\n"
 
 
-def test_database_that_cannot_be_opened_exits_4(tmp_path):
+def test_database_in_a_directory_that_is_a_file_exits_2(tmp_path):
+    """A path that cannot work is a config error: the units do not restart on 2."""
     (tmp_path / "a-file").write_text("")
     config = tmp_path / "bad.yaml"
     config.write_text(f"backend:\n  type: sqlite\n  path: {tmp_path / 'a-file' / 'x.db'}\n")
     result = run("process", "list", "--config", str(config))
-    assert result.returncode == 4
+    assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1

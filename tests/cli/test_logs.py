@@ -69,6 +69,36 @@ def test_secrets_are_masked_in_every_field():
     assert record["error"] == "password *** refused"
 
 
+def test_secrets_are_masked_inside_lists_and_dicts():
+    stream = io.StringIO()
+    configure_logging("json", "info", secrets=["tok-999"], stream=stream)
+    logging.getLogger("pyworkflow.cli").info(
+        "starting activity worker",
+        extra={
+            "workers": ["tok-999", "plain"],
+            "settings": {"identity": "w-tok-999", "nested": [("tok-999", 1)], "tok-999": True},
+        },
+    )
+    text = stream.getvalue()
+    assert "tok-999" not in text
+    record = json.loads(text)
+    assert record["workers"] == ["***", "plain"]
+    assert record["settings"] == {"identity": "w-***", "nested": [["***", 1]], "***": True}
+
+
+def test_secrets_are_masked_in_other_values_as_text():
+    class Dsn:
+        def __str__(self):
+            return "postgresql://app:tok-999@db/app"
+
+    stream = io.StringIO()
+    configure_logging("json", "info", secrets=["tok-999"], stream=stream)
+    logging.getLogger("pyworkflow.cli").info("connecting", extra={"dsn": Dsn(), "port": 5432})
+    record = json.loads(stream.getvalue())
+    assert record["dsn"] == "postgresql://app:***@db/app"
+    assert record["port"] == 5432
+
+
 def test_exceptions_become_a_field_in_json():
     stream = io.StringIO()
     configure_logging("json", "info", stream=stream)
@@ -87,3 +117,33 @@ def test_configuring_twice_keeps_one_handler():
     log_task(process_id="p-1")
     assert first.getvalue() == ""
     assert len(second.getvalue().splitlines()) == 1
+
+
+def test_user_loggers_follow_the_configured_level():
+    stream = io.StringIO()
+    configure_logging("json", "debug", stream=stream)
+    logging.getLogger("shop.billing").debug("card checked")
+    logging.getLogger("shop.billing").info("charging card")
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(r["event"], r["level"], r["logger"]) for r in records] == [
+        ("card checked", "debug", "shop.billing"),
+        ("charging card", "info", "shop.billing"),
+    ]
+
+
+def test_user_loggers_below_the_level_are_dropped():
+    stream = io.StringIO()
+    configure_logging("json", "warning", stream=stream)
+    logging.getLogger("shop.billing").info("charging card")
+    logging.getLogger("shop.billing").warning("card declined")
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
+        "card declined"
+    ]
+
+
+def test_driver_chatter_stays_out_even_at_debug():
+    stream = io.StringIO()
+    configure_logging("json", "debug", stream=stream)
+    logging.getLogger("botocore.endpoint").debug("sending request")
+    logging.getLogger("urllib3.connectionpool").warning("retrying")
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["retrying"]

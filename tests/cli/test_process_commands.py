@@ -173,6 +173,82 @@ def test_list_filters_by_status_workflow_and_tag(invoke, memory_config, shared_b
     assert len(text) == 3
 
 
+def test_list_shows_the_most_recent_up_to_the_limit(invoke, memory_config, shared_backend):
+    ids = [start(invoke, memory_config, "Foo", "--input", f"[{n},1]") for n in range(5)]
+
+    def listed(*args):
+        result = invoke("process", "list", "--json", *args, "-c", memory_config)
+        assert result.exit_code == 0, result.output
+        return [item["id"] for item in json.loads(result.stdout)], result.stderr
+
+    assert listed("--limit", "2") == (
+        ids[-2:],
+        "showing the 2 most recently started of 5 processes; --limit 0 shows all\n",
+    )
+    assert listed("--limit", "0") == (ids, "")
+    assert listed() == (ids, "")
+    assert invoke("process", "list", "--limit", "-1", "-c", memory_config).exit_code == 2
+
+
+def test_list_default_limit_is_100(invoke, memory_config, shared_backend):
+    from pyworkflow.process import Process
+
+    manager = Manager(shared_backend, [FooWorkflow])
+    for n in range(101):
+        manager.start_process(Process(workflow=FooWorkflow, input=[n, 1]))
+    result = invoke("process", "list", "--json", "-c", memory_config)
+    assert len(json.loads(result.stdout)) == 100
+    assert "of 101 processes" in result.stderr
+
+
+def test_list_workflow_by_dotted_path(invoke, memory_config, shared_backend):
+    foo = start(invoke, memory_config, "Foo", "--input", "[1,1]")
+    start(invoke, memory_config, "Gated")
+    result = invoke(
+        "process", "list", "--json", "-c", memory_config,
+        "--workflow", "pyworkflow.examples.multiplication:FooWorkflow",
+    )  # fmt: skip
+    assert [item["id"] for item in json.loads(result.stdout)] == [foo]
+
+
+def test_list_unknown_workflow_is_an_error(invoke, memory_config, shared_backend):
+    start(invoke, memory_config, "Foo", "--input", "[1,1]")
+    result = invoke("process", "list", "--workflow", "Fooo", "-c", memory_config)
+    assert result.exit_code == 2
+    assert "unknown workflow 'Fooo'" in result.stderr
+
+
+def test_list_finds_processes_of_a_workflow_no_longer_configured(
+    invoke, memory_config, shared_backend
+):
+    from pyworkflow.process import Process
+    from pyworkflow.workflow import Workflow
+
+    class RetiredWorkflow(Workflow):
+        pass
+
+    old = Manager(shared_backend, [RetiredWorkflow]).start_process(
+        Process(workflow=RetiredWorkflow)
+    )
+    result = invoke("process", "list", "--json", "--workflow", "Retired", "-c", memory_config)
+    assert result.exit_code == 0, result.output
+    assert [item["id"] for item in json.loads(result.stdout)] == [old]
+
+
+def test_start_on_the_memory_backend_warns_that_the_process_ends_with_it(invoke, memory_config):
+    result = invoke("process", "start", "Foo", "--input", "[3,4]", "--config", memory_config)
+    assert result.exit_code == 0
+    process_id = result.stdout.strip()
+    assert result.stderr.startswith("Warning: the memory backend keeps processes only while")
+    assert process_id in result.stderr
+
+
+def test_start_on_sqlite_says_nothing_more(invoke):
+    result = invoke("process", "start", "pyworkflow.examples.multiplication:Foo", "--input", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
 def test_json_before_the_subcommand(invoke, memory_config, shared_backend):
     process_id = start(invoke, memory_config, "Foo", "--input", "[3,4]")
     result = invoke("--json", "--config", memory_config, "process", "show", process_id)
@@ -216,7 +292,7 @@ def test_worker_all_exits_when_idle_after_running_everything(
     assert shared_backend.process_by_id(process_id).status == "completed"
     [starting] = [r for r in caplog.records if r.name == "pyworkflow.cli"]
     assert starting.getMessage() == "starting activity worker and decision worker"
-    assert starting.workflows == ["Foo", "Gated"]
+    assert starting.workflows == ["Charge", "Foo", "Gated"]
     assert starting.backend == "memory"
 
 
