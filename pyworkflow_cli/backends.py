@@ -22,7 +22,7 @@ BACKEND_CLASSES: dict[str, tuple[str, str, str | None]] = {
     "memory": ("pyworkflow.backend.memory", "MemoryBackend", None),
     "sqlite": ("pyworkflow.backend.sqlite", "SQLiteBackend", None),
     "postgres": ("pyworkflow.backend.postgres", "PostgresBackend", "postgres"),
-    "amazonswf": ("pyworkflow.backend.amazonswf", "AmazonSWFBackend", "amazonswf"),
+    "amazonswf": ("pyworkflow.backend.amazonswf", "AmazonSWFBackend", None),
 }
 WRAPPER_CLASSES: dict[str, tuple[str, str]] = {
     "blinker": ("pyworkflow.backend.blinker", "BlinkerBackend"),
