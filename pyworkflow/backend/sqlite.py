@@ -131,7 +131,7 @@ class SQLiteStore:
                     f"{self.path}: database schema version {version} is newer than this "
                     f"pyworkflow understands ({SCHEMA_VERSION}); upgrade pyworkflow"
                 )
-            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal(connection)
             if str(mode).lower() != "wal":
                 raise BackendConfigurationError(
                     f"{self.path}: cannot use write-ahead logging (journal mode stays {mode})"
@@ -144,6 +144,21 @@ class SQLiteStore:
         except BaseException:
             self.close()
             raise
+
+    def _switch_to_wal(self, connection: sqlite3.Connection) -> str:
+        """Set WAL mode, retrying while another connection holds the file: SQLite
+        answers a journal-mode change with "locked" at once, without waiting for the
+        busy timeout, when several processes open a new file together."""
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                return str(connection.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(0.05, pause * 2)
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         connection.execute("BEGIN IMMEDIATE")
