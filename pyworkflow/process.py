@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from ._naming import name_of
@@ -96,8 +98,13 @@ class ProcessContinuedAsNew(ProcessResult):
 
 
 class Process(Value):
-    """Compared by workflow, id, input, tags, parent and history; status and
-    result describe where the process stands and take no part in equality."""
+    """Compared by workflow, id, input, tags, parent and history; status,
+    result and times describe where the process stands and take no part in equality.
+
+    A backend listing many processes passes ``history_loader`` instead of a
+    history, so that a list costs one row per process; the history is fetched
+    the first time it is read.
+    """
 
     _fields = ("workflow", "id", "input", "tags", "parent", "history")
 
@@ -111,15 +118,36 @@ class Process(Value):
         parent: str | None = None,
         status: str = ProcessStatus.OPEN,
         result: ProcessResult | None = None,
+        started_at: datetime | None = None,
+        closed_at: datetime | None = None,
+        history_loader: Callable[[], list[Event]] | None = None,
     ) -> None:
         self.workflow = None if workflow is None else name_of(workflow)
         self.id = id
         self.input = input
         self.tags = list(tags or [])
-        self.history: list[Event] = history if history is not None else [ProcessStartedEvent()]
+        self._history_loader = history_loader
+        self._history: list[Event] | None = history
+        if history is None and history_loader is None:
+            self._history = [ProcessStartedEvent()]
         self.parent = parent
         self.status = status
         self.result = result
+        self.started_at = started_at
+        self.closed_at = closed_at
+
+    @property
+    def history(self) -> list[Event]:
+        if self._history is None:
+            assert self._history_loader is not None
+            self._history = self._history_loader()
+            self._history_loader = None
+        return self._history
+
+    @history.setter
+    def history(self, events: list[Event]) -> None:
+        self._history = events
+        self._history_loader = None
 
     @property
     def is_open(self) -> bool:

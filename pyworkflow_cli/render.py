@@ -51,7 +51,7 @@ def compact(value: Any) -> str:
 
 
 def started_at(process: Process) -> datetime | None:
-    return process.history[0].datetime if process.history else None
+    return process.started_at
 
 
 def process_summary(process: Process) -> dict[str, Any]:

@@ -194,10 +194,15 @@ class Engine:
         statuses = _statuses(status)
         with self.store.transaction() as tx:
             self._expire_due(tx, self.clock())
-            return [
-                _as_process(run, tx.history(run.run_id))
-                for run in tx.list_runs(workflow, tag, statuses)
-            ]
+            runs = tx.list_runs(workflow, tag, statuses)
+        return [_as_process(run, history_loader=self._history_loader(run.run_id)) for run in runs]
+
+    def _history_loader(self, run_id: str) -> Callable[[], list[Event]]:
+        def load() -> list[Event]:
+            with self.store.transaction() as tx:
+                return tx.history(run_id)
+
+        return load
 
     # -- decision tasks ------------------------------------------------------------------
 
@@ -618,7 +623,11 @@ class Engine:
                 self._deliver(tx, parent, event, now)
 
 
-def _as_process(run: ProcessRecord, history: list[Event]) -> Process:
+def _as_process(
+    run: ProcessRecord,
+    history: list[Event] | None = None,
+    history_loader: Callable[[], list[Event]] | None = None,
+) -> Process:
     return Process(
         workflow=run.workflow,
         id=run.process_id,
@@ -628,6 +637,9 @@ def _as_process(run: ProcessRecord, history: list[Event]) -> Process:
         parent=run.parent_id,
         status=run.status,
         result=run.result,
+        started_at=run.started_at,
+        closed_at=run.closed_at,
+        history_loader=history_loader,
     )
 
 
