@@ -65,6 +65,8 @@ def test_the_quickstart_emits_every_runtime_event_in_order(clock):
     assert all(sender is backend for _, sender, _ in recorder.calls)
     completed = recorder.calls[-1][2]
     assert completed["process_id"] == process.id and completed["result"] == 6
+    started = recorder.calls[0][2]
+    assert started["process"].id == started["process_id"] == process.id
 
 
 def test_instance_signals_are_not_shared_but_class_signals_hear_every_instance(clock):

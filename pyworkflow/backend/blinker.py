@@ -127,7 +127,8 @@ class BlinkerBackend(Backend):
 
     def start_process(self, process: Process) -> str:
         process_id = self.parent.start_process(process)
-        self.on_process_started.send(self, process=process, process_id=process_id)
+        started = process if process.id == process_id else process.copy_with_id(process_id)
+        self.on_process_started.send(self, process=started, process_id=process_id)
         return process_id
 
     def signal_process(self, process_id: str, signal_name: str, data: Any = None) -> None:
