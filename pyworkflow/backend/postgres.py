@@ -63,7 +63,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ..clock import Clock, utcnow
 from ..engine import Engine
-from ..engine.records import ActivityRecord, ProcessRecord
+from ..engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
@@ -73,7 +73,7 @@ from ..exceptions import (
 )
 from .engine_backend import EngineBackend
 from .sql import migrations, queries
-from .sql.rows import from_micros
+from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 1
@@ -137,6 +137,7 @@ class PostgresStore:
         self._listener: _Listener | None = None
         self._listener_lock = threading.Lock()
         self.channel = ""
+        self._notify_and_commit: sql.Composed = sql.Composed([])
         self._open_schema()
 
     # -- connections -----------------------------------------------------------------
@@ -203,6 +204,9 @@ class PostgresStore:
                 schema = self._migrate(connection)
             connection.commit()
             self.channel = f"pyworkflow.{schema}"[:63]
+            self._notify_and_commit = sql.SQL("SELECT pg_notify({}, ''); COMMIT").format(
+                sql.Literal(self.channel)
+            )
         except psycopg.Error as error:
             self.close()
             raise self._error(error) from None
@@ -383,6 +387,8 @@ class _PostgresTransaction(SQLTransaction):
         self._connection = connection
         self._write_statements = store._writes
         self._locked: set[str] = set()
+        # The moment the sweep last found nothing due at, in microseconds.
+        self._nothing_due_at: int | None = None
         self.wrote = False
 
     def _run(self, query: str, params: Any) -> Any:
@@ -416,6 +422,26 @@ class _PostgresTransaction(SQLTransaction):
     def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
         self._lock_run(run_id)
         return super().get_activity(run_id, activity_id)
+
+    def _nothing_due(self, now: datetime) -> bool:
+        """Whether nothing at all is due at ``now``: then the sweep's three queries,
+        each of which would find nothing, are answered by this one."""
+        micros = to_micros(now)
+        if self._nothing_due_at != micros:
+            row = self._run(self._sql["earliest_sweep"], None).fetchone()
+            if row[0] is not None and row[0] <= micros:
+                return False
+            self._nothing_due_at = micros
+        return True
+
+    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
+        return [] if self._nothing_due(now) else super().due_activities(now, limit)
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        return [] if self._nothing_due(now) else super().due_timers(now, limit)
+
+    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
+        return [] if self._nothing_due(now) else super().due_runs(now, limit)
 
     def next_activity(self, category: str) -> ActivityRecord | None:
         activity = super().next_activity(category)
@@ -459,9 +485,9 @@ class _Transaction:
             try:
                 assert self._tx is not None
                 if self._tx.wrote:
-                    connection.execute(
-                        self._store._statements["notify"], {"channel": self._store.channel}
-                    )
+                    # Notify and commit in one round trip; the notification is sent
+                    # as the commit succeeds, never for a transaction that failed.
+                    connection.execute(self._store._notify_and_commit, prepare=False)
                 connection.commit()
             except psycopg.Error as failure:
                 _rollback(connection)

@@ -99,9 +99,6 @@ SELECT LEAST(
         WHERE decision = 'scheduled' AND decision_failures > 0)
 )
 
--- name: notify
-SELECT pg_notify(:channel, '')
-
 -- PostgreSQL must be told the type of a parameter that may be NULL.
 -- name: list_runs
 SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
@@ -110,3 +107,11 @@ SELECT run_id, process_id, workflow, category, decision_timeout, started_at, inp
     decision_failures, decision_attempts, seq
 FROM runs WHERE status = :status AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
 ORDER BY seq
+
+-- Most calls find nothing due: one round trip tells, instead of one per kind.
+-- name: earliest_sweep
+SELECT LEAST(
+    (SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL),
+    (SELECT MIN(due_at) FROM activities),
+    (SELECT MIN(due_at) FROM timers)
+)
