@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyworkflow.backend.postgres import SCHEMA_VERSION, PostgresBackend
 from pyworkflow.backend.sql import migrations
@@ -158,6 +159,16 @@ def test_an_unknown_database_is_a_configuration_error_naming_it() -> None:
     assert "pyworkflow_no_such_database" in message
     assert "does not exist" in message
     assert SECRET not in message
+
+
+def test_an_unknown_user_is_a_configuration_error() -> None:
+    DATABASE.dsn()  # skips (or fails in CI) where there is no server
+    params = conninfo_to_dict(server_dsn())
+    params.update(user="pyworkflow_no_such_user", password=SECRET)
+    with pytest.raises(BackendConfigurationError, match="no such user") as refused:
+        PostgresBackend(make_conninfo(**params))
+    assert "pyworkflow_no_such_user@" in str(refused.value)
+    assert SECRET not in str(refused.value)
 
 
 def test_a_malformed_dsn_is_refused_without_echoing_it() -> None:

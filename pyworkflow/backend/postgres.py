@@ -169,6 +169,8 @@ class PostgresStore:
         lowered = message.lower()
         if state == "3D000" or ("database" in lowered and "does not exist" in lowered):
             return BackendConfigurationError(f"{self.where}: database does not exist")
+        if "role" in lowered and "does not exist" in lowered:
+            return BackendConfigurationError(f"{self.where}: no such user")
         if state.startswith("28") or "authentication" in lowered or "password" in lowered:
             return BackendConfigurationError(
                 f"{self.where}: authentication failed (check the user and password)"
