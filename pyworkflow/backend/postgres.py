@@ -328,7 +328,10 @@ class PostgresStore:
 
 
 class _Listener:
-    """A LISTENing connection read by a daemon thread, which reports each notification."""
+    """A LISTENing connection read by a daemon thread, which reports each notification.
+
+    (``Connection.notifies(timeout=...)``, which lets the thread look up to see
+    whether it should stop, is why psycopg 3.2 is the oldest this supports.)"""
 
     def __init__(self, connection: psycopg.Connection[Any], report: Callable[[], None]) -> None:
         self.pid = os.getpid()
