@@ -13,10 +13,18 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pyworkflow.backend.postgres import SCHEMA_VERSION, PostgresBackend
+from pyworkflow.backend.postgres import (
+    ATTEMPTS,
+    SCHEMA_VERSION,
+    ConflictError,
+    PostgresBackend,
+    retry_conflicts,
+)
 from pyworkflow.backend.sql import migrations
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import ScheduleActivity, Timer
+from pyworkflow.engine import Engine
+from pyworkflow.events import SignalEvent
 from pyworkflow.exceptions import (
     BackendConfigurationError,
     BackendError,
@@ -309,3 +317,68 @@ def test_racing_cancels_and_completions_close_a_process_once(backends) -> None:
         assert process.status == "canceled"
         closing = [event for event in process.history if event.type == "decision"]
         assert len(closing) == 2  # the schedule, then the cancel; nothing after it
+
+
+# -- transactions --------------------------------------------------------------------------------
+
+
+def test_a_failure_inside_a_transaction_rolls_everything_back(backends) -> None:
+    manager = Manager(backends(), workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    backend = manager.backend
+    with pytest.raises(RuntimeError), backend.store.transaction() as tx:
+        run = tx.get_open_run(process_id)
+        assert run is not None
+        tx.append_events(run.run_id, [SignalEvent(Signal("lost"))])
+        run.status = "failed"
+        tx.update_process(run)
+        raise RuntimeError("changed my mind")
+    process = manager.process_by_id(process_id)
+    assert process.is_open
+    assert all(event.type != "signal" for event in process.history)
+
+
+def test_a_refusal_inside_a_transaction_keeps_what_was_written_before_it(backends) -> None:
+    # As in the memory store: the engine may expire deadlines, then refuse a late caller.
+    manager = Manager(backends(), workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    with pytest.raises(UnknownActivityException), manager.backend.store.transaction() as tx:
+        run = tx.get_open_run(process_id)
+        assert run is not None
+        tx.append_events(run.run_id, [SignalEvent(Signal("kept"))])
+        raise UnknownActivityException("refused after writing")
+    assert manager.process_by_id(process_id).history[-1].type == "signal"
+
+
+def test_a_call_aborted_for_a_conflict_is_run_again_from_the_start() -> None:
+    calls: list[int] = []
+
+    @retry_conflicts
+    def call() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConflictError("deadlock detected")
+        return "done"
+
+    assert call() == "done"
+    assert len(calls) == 3
+
+
+def test_a_call_that_keeps_conflicting_gives_up_with_the_error() -> None:
+    calls: list[int] = []
+
+    @retry_conflicts
+    def call() -> None:
+        calls.append(1)
+        raise ConflictError("deadlock detected")
+
+    with pytest.raises(ConflictError):
+        call()
+    assert len(calls) == ATTEMPTS
+
+
+def test_every_engine_call_of_the_backend_is_retried(backends) -> None:
+    engine = type(backends().engine)
+    public = [name for name in vars(Engine) if not name.startswith("_")]
+    assert public
+    assert all(getattr(engine, name) is not getattr(Engine, name) for name in public)

@@ -523,7 +523,10 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "unknown error"
 
 
-def _retrying(method: F) -> F:
+def retry_conflicts(method: F) -> F:
+    """``method``, called again (a few times, after a short random pause) while it
+    fails with :class:`ConflictError`: for calls that are one transaction each."""
+
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
         for attempt in range(1, ATTEMPTS + 1):
@@ -546,7 +549,7 @@ class _RetryingEngine(Engine):
 
 for _name, _method in list(vars(Engine).items()):
     if not _name.startswith("_") and callable(_method):
-        setattr(_RetryingEngine, _name, _retrying(_method))
+        setattr(_RetryingEngine, _name, retry_conflicts(_method))
 
 
 class PostgresBackend(EngineBackend):
@@ -574,4 +577,4 @@ class PostgresBackend(EngineBackend):
         return f"PostgresBackend({self.where!r}{schema})"
 
 
-__all__ = ["PostgresBackend", "PostgresStore", "ConflictError", "SCHEMA_VERSION"]
+__all__ = ["PostgresBackend", "PostgresStore", "ConflictError", "SCHEMA_VERSION", "retry_conflicts"]
