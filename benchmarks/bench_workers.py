@@ -1,7 +1,8 @@
 """The benchmark's workflow, and a worker process that runs it.
 
 ``python benchmarks/bench_workers.py DB KIND`` (repository on PYTHONPATH) prints
-``ready``, waits for a line on stdin, then works until SIGTERM.
+``ready``, waits for a line on stdin, then works until SIGTERM. DB is a SQLite
+file, or a PostgreSQL DSN (``postgresql://...`` or ``host=... dbname=...``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from typing import Any
 
 from pyworkflow.activity import Activity, ActivityCompleted
-from pyworkflow.backend.sqlite import SQLiteBackend
+from pyworkflow.backend.base import Backend
 from pyworkflow.decision import CompleteProcess, FailProcess, ScheduleActivity
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
@@ -43,8 +44,18 @@ class ThreeStepWorkflow(Workflow):
         return ScheduleActivity(IncrementActivity, id=f"step-{len(results) + 1}", input=value)
 
 
-def manager_for(path: str) -> Manager:
-    return Manager(SQLiteBackend(path), workflows=[ThreeStepWorkflow])
+def backend_for(target: str) -> Backend:
+    if target.startswith(("postgresql://", "postgres://")) or "dbname=" in target:
+        from pyworkflow.backend.postgres import PostgresBackend
+
+        return PostgresBackend(target)
+    from pyworkflow.backend.sqlite import SQLiteBackend
+
+    return SQLiteBackend(target)
+
+
+def manager_for(target: str) -> Manager:
+    return Manager(backend_for(target), workflows=[ThreeStepWorkflow])
 
 
 def main(argv: list[str]) -> int:

@@ -38,7 +38,7 @@ Row = tuple[str, str, str]
 
 
 class WorkerProcess:
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, path: Path | str, kind: str) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "benchmarks" / "bench_workers.py"), str(path), kind],
@@ -72,7 +72,7 @@ class WorkerProcess:
 
 
 @contextmanager
-def workers(path: Path, *kinds: str) -> Iterator[list[WorkerProcess]]:
+def workers(path: Path | str, *kinds: str) -> Iterator[list[WorkerProcess]]:
     started = [WorkerProcess(path, kind) for kind in kinds]
     try:
         yield started

@@ -54,5 +54,10 @@ class BackendConfigurationError(BackendError):
     is not a database, a newer schema, no write access); nothing was written."""
 
 
+class BackendUnavailableError(BackendError):
+    """The storage cannot be reached now (a server down, refusing or unreachable);
+    unlike a configuration error, a later try may succeed."""
+
+
 class BackendBusyError(BackendError):
     """The storage stayed locked by another writer for longer than the busy timeout."""

@@ -16,6 +16,8 @@ from pyworkflow.backend.memory import MemoryBackend
 from pyworkflow.backend.sqlite import SQLiteBackend
 from pyworkflow.clock import Clock
 
+from .postgres_db import DATABASE
+
 BackendFactory = Callable[[Clock], Backend]
 
 
@@ -38,8 +40,28 @@ def sqlite_backend(tmp_path: Path) -> Iterator[BackendFactory]:
     yield lambda clock: SQLiteBackend(tmp_path / f"pyworkflow-{next(made)}.sqlite3", clock=clock)
 
 
+@contextmanager
+def postgres_backend(tmp_path: Path) -> Iterator[BackendFactory]:
+    """Each backend gets a fresh schema in the session's test database, dropped after
+    the test (its backends are closed first)."""
+    from pyworkflow.backend.postgres import PostgresBackend
+
+    dsn = DATABASE.dsn()
+    schemas: list[str] = []
+
+    def make(clock: Clock) -> Backend:
+        schemas.append(DATABASE.new_schema_name())
+        return PostgresBackend(dsn, clock=clock, schema=schemas[-1])
+
+    try:
+        yield make
+    finally:
+        DATABASE.drop_schemas(schemas)
+
+
 BACKENDS = {
     "memory": memory_backend,
     "blinker": blinker_over_memory,
     "sqlite": sqlite_backend,
+    "postgres": postgres_backend,
 }

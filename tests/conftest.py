@@ -42,3 +42,10 @@ def backend(backend_factory: BackendFactory, clock: ManualClock) -> Backend:
 def manager(backend: Backend) -> Manager:
     """A manager knowing the suite's hand-driven workflows and their activities."""
     return Manager(backend, workflows=ALL_WORKFLOWS)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the session's PostgreSQL test database, if a test made one."""
+    from .postgres_db import DATABASE
+
+    DATABASE.drop()

@@ -353,6 +353,13 @@ def make_machine(backend_factory):
             assert not any(isinstance(decision, ScheduleActivity) for decision in rejected)
 
         def teardown(self) -> None:
+            try:
+                self.check_settled()
+            finally:
+                # Examples are many: each backend's connections go as its example ends.
+                self.manager.backend.close()
+
+        def check_settled(self) -> None:
             # Let every deadline pass: open work must have ended, and every process
             # with something new to see must get exactly one decision task.
             self.clock.advance(SETTLE)

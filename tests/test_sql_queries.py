@@ -43,3 +43,14 @@ def test_unknown_paramstyle_is_refused() -> None:
 def test_sqlite_migrations_start_at_one_without_gaps() -> None:
     versions = list(migrations("sqlite"))
     assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_postgres_versions_of_shared_statements_take_the_same_parameters() -> None:
+    shared, postgres = queries(), queries(dialect="postgres")
+    assert shared.keys() <= postgres.keys()
+    overridden = [name for name in shared if postgres[name] != shared[name]]
+    assert "next_activity" in overridden
+    for name in overridden:
+        assert set(re.findall(r":(\w+)", postgres[name])) == set(
+            re.findall(r":(\w+)", shared[name])
+        ), name

@@ -1,7 +1,9 @@
 """SQL shared by the SQL stores, kept in ``.sql`` files beside this module.
 
 ``queries.sql`` holds the statements every dialect can run as written;
-``<dialect>_<version>.sql`` holds each dialect's schema migrations. Keeping the
+``<dialect>_queries.sql`` a dialect's own version of some of them, where it
+must say them differently; ``<dialect>_<version>.sql`` holds each dialect's
+schema migrations. Keeping the
 text out of Python lets the PostgreSQL store reuse the statements, and lets a
 reader see a store's whole conversation with its database in one place.
 """
@@ -23,10 +25,13 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 @cache
-def queries(paramstyle: str = "named") -> dict[str, str]:
+def queries(paramstyle: str = "named", dialect: str | None = None) -> dict[str, str]:
     """Statements by name from ``queries.sql``, in the driver's parameter style:
-    ``named`` (``:name``, sqlite3) as written, or ``pyformat`` (``%(name)s``, psycopg)."""
+    ``named`` (``:name``, sqlite3) as written, or ``pyformat`` (``%(name)s``, psycopg).
+    With ``dialect``, that dialect's ``<dialect>_queries.sql`` replaces or adds some."""
     statements = parse(_read("queries.sql"))
+    if dialect is not None:
+        statements.update(parse(_read(f"{dialect}_queries.sql")))
     if paramstyle == "named":
         return statements
     if paramstyle == "pyformat":

@@ -1,7 +1,8 @@
-"""Workflows for the multi-process SQLite tests, and a worker process that runs them.
+"""Workflows for the multi-process tests, and a worker process that runs them.
 
-Run as ``python -m tests.sqlite_workers DB KIND LOG_DIR`` with the repository on
-PYTHONPATH; KIND is ``activity`` or ``decision``. SIGTERM stops it gracefully.
+Run as ``python -m tests.worker_processes STORE KIND`` with the repository on
+PYTHONPATH; STORE is a JSON object naming the backend (see ``backend_for``), KIND
+is ``activity`` or ``decision``. SIGTERM stops it gracefully.
 Every activity attempt appends one line to ``LOG_DIR/<pid>.log`` before it
 returns, so a test can prove no attempt ran twice; a hanging step first writes
 ``LOG_DIR/<name>.hanging`` so a test knows when to kill its worker.
@@ -9,6 +10,7 @@ returns, so a test can prove no attempt ran twice; a hanging step first writes
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pyworkflow.activity import Activity, ActivityCompleted, ActivityTimedOut
-from pyworkflow.backend.sqlite import SQLiteBackend
+from pyworkflow.backend.base import Backend
 from pyworkflow.decision import CompleteProcess, FailProcess, ScheduleActivity
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
@@ -146,13 +148,26 @@ class ResilientPairWorkflow(Workflow):
 WORKFLOWS = [PairWorkflow, RetryWorkflow, StallWorkflow, ResilientPairWorkflow]
 
 
-def manager_for(path: str | os.PathLike[str]) -> Manager:
-    return Manager(SQLiteBackend(path), workflows=WORKFLOWS)
+def backend_for(store: dict[str, str]) -> Backend:
+    """``{"type": "sqlite", "path": ...}`` or ``{"type": "postgres", "dsn": ..., "schema": ...}``"""
+    if store["type"] == "sqlite":
+        from pyworkflow.backend.sqlite import SQLiteBackend
+
+        return SQLiteBackend(store["path"])
+    if store["type"] == "postgres":
+        from pyworkflow.backend.postgres import PostgresBackend
+
+        return PostgresBackend(store["dsn"], schema=store.get("schema"))
+    raise ValueError(f"unknown store type {store['type']!r}")
+
+
+def manager_for(store: dict[str, str]) -> Manager:
+    return Manager(backend_for(store), workflows=WORKFLOWS)
 
 
 def main(argv: list[str]) -> int:
-    path, kind = argv[0], argv[1]
-    manager = manager_for(path)
+    store, kind = json.loads(argv[0]), argv[1]
+    manager = manager_for(store)
     worker: Worker
     if kind == "activity":
         worker = ActivityWorker(manager, max_idle_wait=0.2)

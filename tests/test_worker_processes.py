@@ -1,26 +1,32 @@
-"""Real worker processes on one SQLite file: killed workers lose only their attempt,
-and many workers never run one attempt twice."""
+"""Real worker processes on one SQLite file or PostgreSQL database: killed workers
+lose only their attempt, and many workers never run one attempt twice."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from pyworkflow.activity import ActivityCompleted, ActivityTimedOut
-from pyworkflow.manager import Manager
 from pyworkflow.process import Process, ProcessCompleted
 
-from .sqlite_workers import (
-    PairWorkflow,
+from .postgres_db import DATABASE
+from .process_harness import (
+    WAIT_LIMIT,
+    Workers,
+    attempts,
+    run_pairs_on_six_workers,
+    wait_closed,
+    wait_for_file,
+)
+from .worker_processes import (
     ResilientPairWorkflow,
     RetryWorkflow,
     StallWorkflow,
@@ -29,54 +35,36 @@ from .sqlite_workers import (
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
 
-REPO = Path(__file__).resolve().parent.parent
-WAIT_LIMIT = 120.0
+
+# Processes the six-worker test runs, on each backend.
+MANY = {"sqlite": 2000, "postgres": 500}
 
 
-class Workers:
-    """Starts worker processes and makes sure none outlives the test."""
-
-    def __init__(self, path: Path, log_dir: Path) -> None:
-        self.path = path
-        self.log_dir = log_dir
-        self.running: list[subprocess.Popen[str]] = []
-
-    def start(self, kind: str) -> subprocess.Popen[str]:
-        env = dict(os.environ, PYTHONPATH=str(REPO), PYWORKFLOW_TEST_LOG_DIR=str(self.log_dir))
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "tests.sqlite_workers", str(self.path), kind],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=(self.log_dir / f"{kind}-{len(self.running)}.stderr").open("w"),
-            text=True,
-        )
-        self.running.append(worker)
-        assert worker.stdout is not None
-        assert worker.stdout.readline().strip() == "ready"
-        return worker
-
-    def kill(self, worker: subprocess.Popen[str]) -> None:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
-
-    def stop_all(self) -> list[int | None]:
-        for worker in self.running:
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-        codes = []
-        for worker in self.running:
-            try:
-                codes.append(worker.wait(10))
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                codes.append(worker.wait())
-        return codes
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield {"type": "sqlite", "path": str(tmp_path / "pyworkflow.sqlite3")}
+        return
+    dsn, schema = DATABASE.dsn(), DATABASE.new_schema_name()
+    try:
+        yield {"type": "postgres", "dsn": dsn, "schema": schema}
+    finally:
+        DATABASE.drop_schemas([schema])
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "pyworkflow.sqlite3"
+def open_runs(db: dict[str, str]) -> int:
+    """How many runs are open, counted in SQL: cheap enough to ask ten times a second."""
+    query = "SELECT COUNT(*) FROM {}runs WHERE status = 'open'"
+    if db["type"] == "sqlite":
+        with sqlite3.connect(db["path"]) as connection:
+            count = connection.execute(query.format("")).fetchone()[0]
+        connection.close()
+        return int(count)
+    with psycopg.connect(db["dsn"]) as connection:
+        schema = sql.Identifier(db["schema"])
+        row = connection.execute(sql.SQL(query).format(sql.SQL("{}.").format(schema))).fetchone()
+        assert row is not None
+        return int(row[0])
 
 
 @pytest.fixture
@@ -87,39 +75,15 @@ def log_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def workers(db: Path, log_dir: Path) -> Iterator[Workers]:
+def workers(db: dict[str, str], log_dir: Path) -> Iterator[Workers]:
     manager_for(db).backend.close()  # create the schema before workers race to
     started = Workers(db, log_dir)
     yield started
     started.stop_all()
 
 
-def wait_for_file(path: Path) -> None:
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path.name} never appeared"
-        time.sleep(0.01)
-
-
-def wait_closed(manager: Manager, process_id: str) -> Process:
-    deadline = time.monotonic() + WAIT_LIMIT
-    while True:
-        process = manager.process_by_id(process_id)
-        if not process.is_open:
-            return process
-        assert time.monotonic() < deadline, f"process {process_id} still open"
-        time.sleep(0.02)
-
-
-def attempts(log_dir: Path) -> list[tuple[str, str, str]]:
-    lines = []
-    for log in log_dir.glob("*.log"):
-        lines.extend(tuple(line.split()) for line in log.read_text().splitlines())
-    return lines  # type: ignore[return-value]
-
-
 def test_activity_worker_killed_mid_task_times_out_and_the_process_finishes(
-    db: Path, log_dir: Path, workers: Workers
+    db: dict[str, str], log_dir: Path, workers: Workers
 ) -> None:
     manager = manager_for(db)
     workers.start("decision")
@@ -146,7 +110,7 @@ def test_activity_worker_killed_mid_task_times_out_and_the_process_finishes(
 
 
 def test_decision_worker_killed_mid_decision_has_the_decision_reoffered(
-    db: Path, log_dir: Path, workers: Workers
+    db: dict[str, str], log_dir: Path, workers: Workers
 ) -> None:
     manager = manager_for(db)
     doomed = workers.start("decision")
@@ -168,44 +132,16 @@ def test_decision_worker_killed_mid_decision_has_the_decision_reoffered(
     manager.backend.close()
 
 
-def test_six_worker_processes_run_two_thousand_processes_each_attempt_once(
-    db: Path, log_dir: Path, workers: Workers
+def test_six_worker_processes_run_many_processes_each_attempt_once(
+    db: dict[str, str], log_dir: Path, workers: Workers
 ) -> None:
-    count = 2000
-    for _ in range(4):
-        workers.start("activity")
-    for _ in range(2):
-        workers.start("decision")
     manager = manager_for(db)
-    for index in range(count):
-        manager.start_process(Process(workflow=PairWorkflow, id=f"p{index}"))
-
-    deadline = time.monotonic() + WAIT_LIMIT
-    with sqlite3.connect(db) as connection:
-        while connection.execute("SELECT COUNT(*) FROM runs WHERE status = 'open'").fetchone()[0]:
-            assert time.monotonic() < deadline, "processes still open"
-            time.sleep(0.1)
-    connection.close()
-    assert workers.stop_all() == [0] * 6
-
-    closed = manager.processes(workflow=PairWorkflow, status="all")
-    assert len(closed) == count
-    assert {process.status for process in closed} == {"completed"}
-    assert {process.result for process in closed} == {ProcessCompleted(2)}
-    ran = attempts(log_dir)
-    duplicates = [key for key, seen in Counter(ran).items() if seen > 1]
-    assert duplicates == []
-    assert len(ran) == 2 * count
-    assert {(process_id, step) for process_id, step, _ in ran} == {
-        (f"p{index}", step) for index in range(count) for step in ("first", "second")
-    }
-    # The work was shared: every activity worker process ran some of it.
-    assert len(list(log_dir.glob("*.log"))) == 4
+    run_pairs_on_six_workers(manager, workers, log_dir, MANY[db["type"]], lambda: open_runs(db))
     manager.backend.close()
 
 
 def test_workers_killed_again_and_again_lose_only_the_attempts_they_held(
-    db: Path, log_dir: Path, workers: Workers
+    db: dict[str, str], log_dir: Path, workers: Workers
 ) -> None:
     count = 300
     activity_workers = [workers.start("activity") for _ in range(2)]

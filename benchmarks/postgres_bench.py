@@ -1,0 +1,145 @@
+"""PostgreSQL backend benchmarks: throughput and idle latency.
+
+``python benchmarks/postgres_bench.py [--dsn DSN] [--quick]``. The DSN names a
+server (default: the local one, user postgres); the benchmark makes a database
+of its own there and drops it at the end. Workers are separate OS processes,
+as in production; figures are medians (latency also gives p95). Prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_workers import STEPS, ThreeStepWorkflow, manager_for  # noqa: E402
+from sqlite_bench import Row, print_table, workers  # noqa: E402
+
+from pyworkflow.process import Process  # noqa: E402
+
+DEFAULT_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+@contextmanager
+def scratch_database(server: str) -> Iterator[str]:
+    """A new, empty database on ``server``; its DSN. Dropped afterwards."""
+    name = f"pyworkflow_bench_{secrets.token_hex(4)}"
+    identifier = sql.Identifier(name)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(identifier))
+    try:
+        yield make_conninfo(server, dbname=name)
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(identifier))
+
+
+def open_count(watcher: psycopg.Connection) -> int:
+    row = watcher.execute("SELECT COUNT(*) FROM runs WHERE status = 'open'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def throughput(server: str, count: int, deciders: int, runners: int) -> list[Row]:
+    with scratch_database(server) as dsn:
+        manager = manager_for(dsn)
+        for index in range(count):
+            manager.start_process(Process(workflow=ThreeStepWorkflow, id=f"p{index}"))
+        manager.backend.close()
+        with psycopg.connect(dsn, autocommit=True) as watcher:
+            kinds = ["decision"] * deciders + ["activity"] * runners
+            with workers(dsn, *kinds) as started:
+                begin = time.perf_counter()
+                for worker in started:
+                    worker.go()
+                while open_count(watcher):
+                    time.sleep(0.005)
+                elapsed = time.perf_counter() - begin
+            row = watcher.execute("SELECT COUNT(*) FROM runs WHERE status = 'completed'")
+            completed = row.fetchone()
+    assert completed is not None and completed[0] == count, f"only {completed} completed"
+    tasks = count * (2 * STEPS + 1)
+    return [
+        (
+            f"throughput, {count} processes x {STEPS} activities, "
+            f"{deciders} decider + {runners} activity worker processes",
+            f"{count / elapsed:,.0f} processes/s",
+            f"{tasks / elapsed:,.0f} tasks/s ({tasks} tasks in {elapsed:.2f} s)",
+        ),
+    ]
+
+
+def latency(server: str, samples: int, long_samples: int) -> list[Row]:
+    rows: list[Row] = []
+    query = "SELECT 1 FROM runs WHERE process_id = %s AND status = 'completed'"
+    with scratch_database(server) as dsn:
+        manager = manager_for(dsn)
+        with (
+            psycopg.connect(dsn, autocommit=True) as watcher,
+            workers(dsn, "decision", "activity") as started,
+        ):
+            for worker in started:
+                worker.go()
+            for gap, count in ((0.1, samples), (2.0, long_samples)):
+                timings = []
+                for index in range(count):
+                    time.sleep(gap)  # the workers go idle
+                    begin = time.perf_counter()
+                    process_id = manager.start_process(
+                        Process(workflow=ThreeStepWorkflow, id=f"latency-{gap}-{index}")
+                    )
+                    while watcher.execute(query, (process_id,)).fetchone() is None:
+                        time.sleep(0.0005)
+                    timings.append(time.perf_counter() - begin)
+                timings.sort()
+                p50 = statistics.median(timings) * 1000
+                p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))] * 1000
+                rows.append(
+                    (
+                        f"latency, one {STEPS}-activity process, {gap:g} s idle before",
+                        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+                        f"{count} runs; 1 decider + 1 activity worker process",
+                    )
+                )
+        manager.backend.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", default=DEFAULT_SERVER, help="a server to make a database on")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    count, samples, long_samples = (200, 10, 3) if args.quick else (1000, 100, 15)
+    rows: list[Row] = []
+    for deciders, runners in ((1, 1), (2, 2)):
+        print(f"  running throughput {deciders}+{runners} ...", file=sys.stderr, flush=True)
+        rows.extend(throughput(args.dsn, count, deciders, runners))
+    print("  running latency ...", file=sys.stderr, flush=True)
+    rows.extend(latency(args.dsn, samples, long_samples))
+    with psycopg.connect(args.dsn) as connection:
+        version = connection.info.server_version
+    host = conninfo_to_dict(args.dsn).get("host", "local socket")
+    server = f"PostgreSQL {version // 10000}.{version % 10000} at {host}"
+    print(
+        f"{server}, psycopg {psycopg.__version__}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} cores"
+    )
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

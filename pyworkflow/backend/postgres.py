@@ -1,0 +1,580 @@
+"""The PostgreSQL store: many worker processes on many machines, one shared database.
+
+Each engine call is one transaction at READ COMMITTED on the calling thread's
+own connection. The engine reads records, applies a rule, and writes them
+back; PostgreSQL alone would let two transactions read the same run, both
+change it, and the later write silently undo the earlier one (a signal lost
+under a decision completion, a deadline expired twice). So:
+
+Locking. **A run's row is the lock for everything of that run**: its history,
+its activities and its timers are written only by a transaction holding the
+run's row lock (``FOR UPDATE``), so every read that the engine will act on is
+made under that lock and sees the latest committed state. Reads of one named
+run (``get_run``, ``get_open_run``, children) wait for the lock; ``get_activity``
+takes its run's lock first. Claims and sweeps of due work lock the rows they
+return with ``SKIP LOCKED``: two workers never claim one task, and a sweep
+leaves what another transaction holds to that transaction (every call checks
+the deadlines of the rows it acts on anyway). An activity or timer is claimed
+or swept together with its run, run first, so nobody ever holds an activity
+or timer without its run, and the claim appends to the run's history safely.
+
+Why rows and not a per-process advisory lock: the engine already reads each
+run before it changes it, so locking that read costs no extra round trip, and
+a row lock re-reads the row once granted (an advisory lock taken before a
+plain read would need a second statement for every run). The engine touches
+several runs in some calls (a parent and its child, a signal to another
+process), in an order the rules fix; the rare cycle this allows (a parent and
+its child closing at the same moment) is broken by PostgreSQL's deadlock
+detector, and the call is then run again from the start, as are calls that
+fail on a serialization failure or on a unique index another transaction
+filled first (two starts of one process id): all of them roll back entirely,
+so a fresh run is safe and gives the answer a serial order would.
+
+A refused call (the engine raises a :class:`PyworkflowError` other than a
+:class:`BackendError`) commits what it wrote first, as the SQLite store does:
+the deadlines it found expired stay expired.
+
+Idle workers LISTEN on a channel named after the schema, on one dedicated
+connection per store; every transaction that wrote NOTIFYs it as it commits,
+so they wake within milliseconds without polling. The schema is created on
+first use and migrated forward under an advisory lock; a newer schema is
+refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import random
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ..clock import Clock, utcnow
+from ..engine import Engine
+from ..engine.records import ActivityRecord, ProcessRecord, TimerRecord
+from ..exceptions import (
+    BackendBusyError,
+    BackendConfigurationError,
+    BackendError,
+    BackendUnavailableError,
+    PyworkflowError,
+)
+from .engine_backend import EngineBackend
+from .sql import migrations, queries
+from .sql.rows import from_micros, to_micros
+from .sql.transaction import SQLTransaction
+
+SCHEMA_VERSION = 1
+DEFAULT_CONNECT_TIMEOUT = 10
+# How often a call is tried when PostgreSQL aborts it for a conflict.
+ATTEMPTS = 8
+# A serialization failure, a deadlock broken by the server, a unique index filled
+# by a concurrent transaction: each rolled the whole call back, and a fresh try,
+# seeing what the other committed, resolves it.
+RETRYABLE_STATES = frozenset({"40001", "40P01", "23505"})
+# The listener wakes this often to see whether its store was closed.
+LISTEN_POLL = 0.25
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_WRITES = ("insert_", "update_", "delete_")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ConflictError(BackendBusyError):
+    """PostgreSQL aborted a transaction for a conflict with another; the call is retried."""
+
+
+class PostgresStore:
+    def __init__(
+        self,
+        dsn: str,
+        schema: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        try:
+            params = conninfo_to_dict(dsn)
+        except psycopg.Error:
+            # The parser's message may quote the string, password and all.
+            raise BackendConfigurationError(
+                "PostgreSQL DSN is not valid: expected 'postgresql://user@host/db' "
+                "or 'host=... dbname=...'"
+            ) from None
+        self._password = str(params.get("password") or "")
+        self.where = _describe(params)
+        if schema is not None and not _SCHEMA_NAME.match(schema):
+            raise BackendConfigurationError(
+                f"{self.where}: schema name {schema!r} must be letters, digits and _"
+            )
+        self.schema = schema
+        params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
+        if schema is not None:
+            options = str(params.get("options") or "")
+            params["options"] = f"{options} -c search_path={schema}".strip()
+        self._conninfo = make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
+        self._statements = queries("pyformat", "postgres")
+        self._writes = frozenset(
+            text for name, text in self._statements.items() if name.startswith(_WRITES)
+        )
+        self._local = threading.local()
+        self._owned: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
+        self._owned_lock = threading.Lock()
+        self._closed = False
+        # Bumped on every notification; waiting threads watch it.
+        self._changed = threading.Condition()
+        self._generation = 0
+        self._listener: _Listener | None = None
+        self._listener_lock = threading.Lock()
+        self.channel = ""
+        self._notify_and_commit: sql.Composed = sql.Composed([])
+        self._open_schema()
+
+    # -- connections -----------------------------------------------------------------
+
+    def _connect(self, autocommit: bool = False) -> psycopg.Connection[Any]:
+        try:
+            connection = psycopg.connect(self._conninfo, autocommit=autocommit)
+        except psycopg.Error as error:
+            raise self._connect_error(error) from None
+        if not autocommit:
+            connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+        return connection
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        owned: _ThreadConnection | None = getattr(self._local, "owned", None)
+        if owned is None or owned.pid != os.getpid() or owned.connection.closed:
+            if self._closed:
+                raise BackendError(f"{self.where}: the store is closed")
+            # A forked child must not share its parent's connection: open its own.
+            owned = _ThreadConnection(self._connect())
+            self._local.owned = owned
+            with self._owned_lock:
+                self._owned.add(owned)
+        return owned.connection
+
+    def _connect_error(self, error: psycopg.Error) -> BackendError:
+        message = self._scrub(str(error))
+        state = error.sqlstate or ""
+        lowered = message.lower()
+        if state == "3D000" or ("database" in lowered and "does not exist" in lowered):
+            return BackendConfigurationError(f"{self.where}: database does not exist")
+        if "role" in lowered and "does not exist" in lowered:
+            return BackendConfigurationError(f"{self.where}: no such user")
+        if state.startswith("28") or "authentication" in lowered or "password" in lowered:
+            return BackendConfigurationError(
+                f"{self.where}: authentication failed (check the user and password)"
+            )
+        reason = _first_line(message)
+        return BackendUnavailableError(f"{self.where}: cannot connect ({reason})")
+
+    def _error(self, error: psycopg.Error) -> BackendError:
+        state = error.sqlstate or ""
+        reason = _first_line(self._scrub(str(error)))
+        if state in RETRYABLE_STATES:
+            return ConflictError(f"{self.where}: {reason}")
+        if isinstance(error, psycopg.OperationalError) and not state:
+            return BackendUnavailableError(f"{self.where}: connection lost ({reason})")
+        return BackendError(f"{self.where}: {reason}")
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._password, "***") if self._password else text
+
+    # -- schema ----------------------------------------------------------------------
+
+    def _open_schema(self) -> None:
+        """Create or migrate the schema; refuse one newer than this code knows."""
+        try:
+            connection = self._connection()
+            schema, version = self._schema_version(connection)
+            if version > SCHEMA_VERSION:
+                raise BackendConfigurationError(
+                    f"{self.where}: database schema version {version} is newer than this "
+                    f"pyworkflow understands ({SCHEMA_VERSION}); upgrade pyworkflow"
+                )
+            if version < SCHEMA_VERSION:
+                schema = self._migrate(connection)
+            connection.commit()
+            self.channel = f"pyworkflow.{schema}"[:63]
+            self._notify_and_commit = sql.SQL("SELECT pg_notify({}, ''); COMMIT").format(
+                sql.Literal(self.channel)
+            )
+        except psycopg.Error as error:
+            self.close()
+            raise self._error(error) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _schema_version(self, connection: psycopg.Connection[Any]) -> tuple[str, int]:
+        row = connection.execute(
+            "SELECT current_schema(), to_regclass('pyworkflow_schema') IS NOT NULL"
+        ).fetchone()
+        assert row is not None
+        schema = self.schema or row[0] or "public"
+        if not row[1]:
+            return schema, 0
+        found = connection.execute(self._statements["schema_version"]).fetchone()
+        return schema, 0 if found is None else int(found[0])
+
+    def _migrate(self, connection: psycopg.Connection[Any]) -> str:
+        """Migrate under a lock, so that two workers starting at once migrate once."""
+        target = self.schema or "public"
+        key = int.from_bytes(
+            hashlib.sha256(f"pyworkflow.schema.{target}".encode()).digest()[:8], "big", signed=True
+        )
+        try:
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            if self.schema is not None:
+                connection.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+            # Another worker may have migrated while this one waited for the lock.
+            schema, version = self._schema_version(connection)
+            if version > SCHEMA_VERSION:
+                raise BackendConfigurationError(
+                    f"{self.where}: database schema version {version} is newer than this "
+                    f"pyworkflow understands ({SCHEMA_VERSION}); upgrade pyworkflow"
+                )
+            for number, script in migrations("postgres").items():
+                if number > version:
+                    connection.execute(script)
+            if version == 0:
+                connection.execute(
+                    self._statements["insert_schema_version"], {"version": SCHEMA_VERSION}
+                )
+            elif version < SCHEMA_VERSION:
+                connection.execute(
+                    self._statements["update_schema_version"], {"version": SCHEMA_VERSION}
+                )
+            connection.commit()
+        except BaseException:
+            _rollback(connection)
+            raise
+        return schema
+
+    # -- the Store protocol ----------------------------------------------------------
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+    def next_due_at(self) -> datetime | None:
+        connection = self._connection()
+        try:
+            row = connection.execute(self._statements["earliest_due"]).fetchone()
+            connection.commit()
+        except psycopg.Error as error:
+            _rollback(connection)
+            raise self._error(error) from None
+        return None if row is None else from_micros(row[0])
+
+    def wait_for_change(self, timeout: float) -> bool:
+        self._ensure_listener()
+        seen = getattr(self._local, "generation", None)
+        with self._changed:
+            if seen != self._generation:
+                # Something committed since this thread last looked (or it never did).
+                self._local.generation = self._generation
+                return True
+            changed = self._changed.wait_for(lambda: self._generation != seen, timeout=timeout)
+            self._local.generation = self._generation
+            return changed
+
+    def _ensure_listener(self) -> None:
+        with self._listener_lock:
+            listener = self._listener
+            if listener is not None and listener.alive and listener.pid == os.getpid():
+                return
+            if self._closed:
+                raise BackendError(f"{self.where}: the store is closed")
+            if listener is not None and listener.pid != os.getpid():
+                # Forked: the parent's listener and its condition are not ours.
+                self._changed = threading.Condition()
+            connection = self._connect(autocommit=True)
+            try:
+                connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            except psycopg.Error as error:
+                connection.close()
+                raise self._error(error) from None
+            self._listener = _Listener(connection, self._notified)
+        # Commits made before LISTEN took effect were not heard: have waiters look.
+        self._notified()
+
+    def _notified(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        self._closed = True
+        with self._owned_lock:
+            owned = list(self._owned)
+        for each in owned:
+            each.close()
+        with self._listener_lock:
+            if self._listener is not None:
+                self._listener.stop()
+            self._listener = None
+
+
+class _Listener:
+    """A LISTENing connection read by a daemon thread, which reports each notification.
+
+    (``Connection.notifies(timeout=...)``, which lets the thread look up to see
+    whether it should stop, is why psycopg 3.2 is the oldest this supports.)"""
+
+    def __init__(self, connection: psycopg.Connection[Any], report: Callable[[], None]) -> None:
+        self.pid = os.getpid()
+        self._connection = connection
+        self._report = report
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pyworkflow-listen", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                # A burst of notifications is one reason to look: report once per batch.
+                if any(True for _ in self._connection.notifies(timeout=LISTEN_POLL)):
+                    self._report()
+        except psycopg.Error:
+            # The connection broke: let waiters look, and the next wait start another.
+            self._report()
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                self._connection.close()
+
+    def stop(self) -> None:
+        """Ask the thread to end; it closes its connection within LISTEN_POLL."""
+        self._stopping.set()
+
+
+class _ThreadConnection:
+    """One thread's connection, closed when the thread ends or the store closes."""
+
+    __slots__ = ("connection", "pid", "__weakref__")
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        # A forked child never closes what its parent may still be using.
+        if self.pid == os.getpid():
+            with contextlib.suppress(Exception):
+                self.connection.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+
+
+class _PostgresTransaction(SQLTransaction):
+    """The shared SQL transaction, noting whether it wrote, and locking a run
+    before reading one of its activities."""
+
+    def __init__(self, store: PostgresStore, connection: psycopg.Connection[Any]) -> None:
+        super().__init__(self._run, store._statements)
+        self._connection = connection
+        self._write_statements = store._writes
+        self._locked: set[str] = set()
+        # The moment the sweep last found nothing due at, in microseconds.
+        self._nothing_due_at: int | None = None
+        self.wrote = False
+
+    def _run(self, query: str, params: Any) -> Any:
+        cursor = self._connection.execute(query, params)
+        if query in self._write_statements and cursor.rowcount > 0:
+            self.wrote = True
+        return cursor
+
+    def _lock_run(self, run_id: str) -> None:
+        if run_id not in self._locked:
+            self._run(self._sql["lock_run"], {"run_id": run_id})
+            self._locked.add(run_id)
+
+    def _note(self, runs: Iterable[ProcessRecord | None]) -> None:
+        self._locked.update(run.run_id for run in runs if run is not None)
+
+    def get_run(self, run_id: str) -> ProcessRecord | None:
+        run = super().get_run(run_id)
+        self._note([run])
+        return run
+
+    def get_open_run(self, process_id: str) -> ProcessRecord | None:
+        run = super().get_open_run(process_id)
+        if run is None:
+            # If this waited for a transaction that closed the run and opened its
+            # successor (continue as new), only a new statement sees the successor.
+            run = super().get_open_run(process_id)
+        self._note([run])
+        return run
+
+    def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
+        self._lock_run(run_id)
+        return super().get_activity(run_id, activity_id)
+
+    def _nothing_due(self, now: datetime) -> bool:
+        """Whether nothing at all is due at ``now``: then the sweep's three queries,
+        each of which would find nothing, are answered by this one."""
+        micros = to_micros(now)
+        if self._nothing_due_at != micros:
+            row = self._run(self._sql["earliest_sweep"], None).fetchone()
+            if row[0] is not None and row[0] <= micros:
+                return False
+            self._nothing_due_at = micros
+        return True
+
+    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
+        return [] if self._nothing_due(now) else super().due_activities(now, limit)
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        return [] if self._nothing_due(now) else super().due_timers(now, limit)
+
+    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
+        return [] if self._nothing_due(now) else super().due_runs(now, limit)
+
+    def next_activity(self, category: str) -> ActivityRecord | None:
+        activity = super().next_activity(category)
+        if activity is not None:
+            self._locked.add(activity.run_id)
+        return activity
+
+
+class _Transaction:
+    """One transaction on the thread's connection.
+
+    A body that ends normally commits. A body that raises a PyworkflowError has
+    refused its caller after deciding from what it read, and what it wrote on
+    the way, such as deadlines found expired, stays written (as in the memory
+    and SQLite stores). Any other exception rolls everything back.
+    """
+
+    __slots__ = ("_store", "_connection", "_tx")
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._connection = store._connection()
+        self._tx: _PostgresTransaction | None = None
+
+    def __enter__(self) -> _PostgresTransaction:
+        store = self._store
+        # What this thread has seen: a later notification means news for wait_for_change.
+        store._local.generation = store._generation
+        self._tx = _PostgresTransaction(store, self._connection)
+        return self._tx
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        refused = isinstance(error, PyworkflowError) and not isinstance(error, BackendError)
+        connection = self._connection
+        if kind is None or refused:
+            try:
+                assert self._tx is not None
+                if self._tx.wrote:
+                    # Notify and commit in one round trip; the notification is sent
+                    # as the commit succeeds, never for a transaction that failed.
+                    connection.execute(self._store._notify_and_commit, prepare=False)
+                connection.commit()
+            except psycopg.Error as failure:
+                _rollback(connection)
+                raise self._store._error(failure) from None
+            return
+        _rollback(connection)
+        if isinstance(error, psycopg.Error):
+            raise self._store._error(error) from None
+
+
+def _rollback(connection: psycopg.Connection[Any]) -> None:
+    with contextlib.suppress(psycopg.Error):
+        connection.rollback()
+
+
+def _describe(params: dict[str, Any]) -> str:
+    """Where the database is, for messages: never the password."""
+    host = params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "localhost"
+    port = params.get("port") or os.environ.get("PGPORT") or "5432"
+    user = params.get("user") or os.environ.get("PGUSER") or ""
+    database = params.get("dbname") or os.environ.get("PGDATABASE") or user or "postgres"
+    who = f"{user}@" if user else ""
+    return f"postgresql://{who}{host}:{port}/{database}"
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
+def retry_conflicts(method: F) -> F:
+    """``method``, called again (a few times, after a short random pause) while it
+    fails with :class:`ConflictError`: for calls that are one transaction each."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return method(*args, **kwargs)
+            except ConflictError:
+                if attempt == ATTEMPTS:
+                    raise
+                # Spread the retries of transactions that collided, so they do not again.
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    return call  # type: ignore[return-value]
+
+
+class _RetryingEngine(Engine):
+    """The engine, each call of which is one transaction, run again when PostgreSQL
+    aborted it for a conflict (see the module's notes): nothing of it was written."""
+
+
+for _name, _method in list(vars(Engine).items()):
+    if not _name.startswith("_") and callable(_method):
+        setattr(_RetryingEngine, _name, retry_conflicts(_method))
+
+
+class PostgresBackend(EngineBackend):
+    """Processes kept in a PostgreSQL database shared by workers on many machines.
+
+    ``schema`` keeps pyworkflow's tables in their own PostgreSQL schema (created
+    if missing) instead of the connection's default one.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        clock: Clock = utcnow,
+        schema: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    ) -> None:
+        store = PostgresStore(dsn, schema=schema, connect_timeout=connect_timeout)
+        super().__init__(store, clock=clock)
+        self.engine = _RetryingEngine(store, self.registry, clock)
+        self.where = store.where
+        self.schema = schema
+
+    def __repr__(self) -> str:
+        schema = f", schema={self.schema!r}" if self.schema else ""
+        return f"PostgresBackend({self.where!r}{schema})"
+
+
+__all__ = ["PostgresBackend", "PostgresStore", "ConflictError", "SCHEMA_VERSION", "retry_conflicts"]

@@ -1,0 +1,384 @@
+"""What only the PostgreSQL backend has: its schema and migrations, its errors,
+and many stores (as on many machines) acting on one database at once."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from pyworkflow.backend.postgres import (
+    ATTEMPTS,
+    SCHEMA_VERSION,
+    ConflictError,
+    PostgresBackend,
+    retry_conflicts,
+)
+from pyworkflow.backend.sql import migrations
+from pyworkflow.clock import ManualClock
+from pyworkflow.decision import ScheduleActivity, Timer
+from pyworkflow.engine import Engine
+from pyworkflow.events import SignalEvent
+from pyworkflow.exceptions import (
+    BackendConfigurationError,
+    BackendError,
+    BackendUnavailableError,
+    ProcessClosedException,
+    UnknownActivityException,
+)
+from pyworkflow.manager import Manager
+from pyworkflow.signal import Signal
+
+from .postgres_db import DATABASE, server_dsn
+from .support import ALL_WORKFLOWS, EchoActivity, TimeoutsActivity, decide, start
+
+SECRET = "hunter2-not-for-logs"
+
+
+@pytest.fixture
+def dsn() -> str:
+    return DATABASE.dsn()
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    name = DATABASE.new_schema_name()
+    yield name
+    DATABASE.drop_schemas([name])
+
+
+@pytest.fixture
+def backends(dsn: str, schema: str) -> Iterator[Callable[..., PostgresBackend]]:
+    """Makes backends on one schema, as workers on several machines would be; closes them."""
+    made: list[PostgresBackend] = []
+
+    def make(clock=None) -> PostgresBackend:
+        backend = PostgresBackend(dsn, schema=schema, **({"clock": clock} if clock else {}))
+        made.append(backend)
+        return backend
+
+    yield make
+    for backend in made:
+        backend.close()
+
+
+def query(dsn: str, schema: str, text: str) -> list[tuple]:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        cursor = connection.execute(text)  # type: ignore[arg-type]
+        return cursor.fetchall() if cursor.description else []
+
+
+def run_threads(count: int, target: Callable[[int], None]) -> None:
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+        assert not thread.is_alive()
+    assert errors == []
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def test_first_use_creates_the_schema_at_the_current_version(backends, dsn, schema) -> None:
+    backends()
+    assert query(dsn, schema, "SELECT version FROM pyworkflow_schema") == [(SCHEMA_VERSION,)]
+    tables = query(
+        dsn,
+        schema,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    assert {name for (name,) in tables} == {
+        "pyworkflow_schema",
+        "runs",
+        "events",
+        "activities",
+        "timers",
+    }
+
+
+def test_postgres_migrations_start_at_one_without_gaps() -> None:
+    assert list(migrations("postgres")) == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_workers_starting_at_once_migrate_exactly_once(backends, dsn, schema) -> None:
+    run_threads(6, lambda index: backends())
+    assert query(dsn, schema, "SELECT version FROM pyworkflow_schema") == [(SCHEMA_VERSION,)]
+
+
+def test_a_second_backend_keeps_what_the_first_stored(backends) -> None:
+    first = Manager(backends(), workflows=ALL_WORKFLOWS)
+    process_id = start(first)
+    second = Manager(backends(), workflows=ALL_WORKFLOWS)
+    assert second.process_by_id(process_id).is_open
+
+
+def test_a_newer_schema_is_refused_and_left_alone(backends, dsn, schema) -> None:
+    backends()
+    query(dsn, schema, "UPDATE pyworkflow_schema SET version = 99")
+    with pytest.raises(BackendConfigurationError, match="schema version 99 is newer") as refused:
+        backends()
+    assert "upgrade pyworkflow" in str(refused.value)
+    assert query(dsn, schema, "SELECT version FROM pyworkflow_schema") == [(99,)]
+
+
+def test_a_schema_name_that_is_not_a_plain_identifier_is_refused(dsn) -> None:
+    with pytest.raises(BackendConfigurationError, match="schema name"):
+        PostgresBackend(dsn, schema='x"; DROP TABLE runs; --')
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def test_connection_refused_names_the_server_but_never_the_password() -> None:
+    dsn = f"postgresql://app:{SECRET}@127.0.0.1:1/appdb"
+    with pytest.raises(BackendUnavailableError) as refused:
+        PostgresBackend(dsn)
+    message = str(refused.value)
+    assert "127.0.0.1:1/appdb" in message
+    assert "cannot connect" in message
+    assert "\n" not in message
+    assert SECRET not in message
+    assert SECRET not in repr(refused.value)
+
+
+def test_an_unknown_database_is_a_configuration_error_naming_it() -> None:
+    params = server_dsn("pyworkflow_no_such_database")
+    DATABASE.dsn()  # skips (or fails in CI) where there is no server
+    with pytest.raises(BackendConfigurationError) as refused:
+        PostgresBackend(params + f" password={SECRET}")
+    message = str(refused.value)
+    assert "pyworkflow_no_such_database" in message
+    assert "does not exist" in message
+    assert SECRET not in message
+
+
+def test_an_unknown_user_is_a_configuration_error() -> None:
+    DATABASE.dsn()  # skips (or fails in CI) where there is no server
+    params = conninfo_to_dict(server_dsn())
+    params.update(user="pyworkflow_no_such_user", password=SECRET)
+    with pytest.raises(BackendConfigurationError, match="no such user") as refused:
+        PostgresBackend(make_conninfo(**params))
+    assert "pyworkflow_no_such_user@" in str(refused.value)
+    assert SECRET not in str(refused.value)
+
+
+def test_a_malformed_dsn_is_refused_without_echoing_it() -> None:
+    with pytest.raises(BackendConfigurationError) as refused:
+        PostgresBackend(f"host=db password={SECRET} 'unterminated")
+    assert SECRET not in str(refused.value)
+
+
+def test_repr_shows_where_but_not_the_password(dsn) -> None:
+    backend = PostgresBackend(dsn + f" password={SECRET}", schema=None)
+    try:
+        assert SECRET not in repr(backend)
+        assert DATABASE.name is not None and DATABASE.name in repr(backend)
+    finally:
+        backend.close()
+        # schema=None used the database's default schema: leave it empty again.
+        with DATABASE.admin() as admin:
+            for table in ("pyworkflow_schema", "runs", "events", "activities", "timers"):
+                admin.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+
+
+def test_a_closed_store_says_so(backends) -> None:
+    backend = backends()
+    backend.close()
+    with pytest.raises(BackendError, match="closed"):
+        backend.processes()
+
+
+# -- many stores on one database -----------------------------------------------------------------
+
+
+def test_an_idle_store_hears_another_commit(backends) -> None:
+    waiting, writing = backends(), backends()
+    writer = Manager(writing, workflows=ALL_WORKFLOWS)
+    waiting.store.wait_for_change(0)  # starts listening; reports the start as news
+    heard: list[bool] = []
+    ready = threading.Event()
+
+    def wait() -> None:
+        waiting.processes()  # what this thread has seen
+        ready.set()
+        heard.append(waiting.store.wait_for_change(120))
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    ready.wait(60)
+    start(writer)
+    thread.join(120)
+    assert heard == [True]
+
+
+def test_signals_racing_decision_completions_are_never_lost(backends) -> None:
+    """Each signal lands in the history exactly once, and each gets a decider to see it."""
+    managers = [Manager(backends(), workflows=ALL_WORKFLOWS) for _ in range(4)]
+    process_id = start(managers[0])
+    signals = 60
+    done: list[int] = []
+
+    def signaller(index: int) -> None:
+        try:
+            for number in range(signals):
+                ping = Signal("ping", {"from": index, "n": number})
+                managers[index].signal_process(process_id, ping)
+        finally:
+            done.append(index)
+
+    def decider(index: int) -> None:
+        manager = managers[2 + index]
+        finished = False
+        while True:
+            task = manager.next_decision()
+            if task is None:
+                if finished:
+                    break
+                # Once both signallers are done, one more look for what they left.
+                finished = len(done) == 2
+                continue
+            manager.complete_task(task, [])
+
+    run_threads(4, lambda index: (signaller if index < 2 else decider)(index % 2))
+    process = managers[0].process_by_id(process_id)
+    received = Counter(
+        (event.signal.data["from"], event.signal.data["n"])
+        for event in process.history
+        if event.type == "signal"
+    )
+    assert set(received.values()) == {1}
+    assert len(received) == 2 * signals
+    # Nothing was left unseen: the last signal is followed by a decision, or one is offered.
+    last_signal = max(i for i, e in enumerate(process.history) if e.type == "signal")
+    seen = any(e.type == "decision_started" for e in process.history[last_signal:])
+    assert seen or managers[0].next_decision() is not None
+
+
+def test_stores_sweeping_at_once_expire_each_deadline_once(backends) -> None:
+    clock = ManualClock()
+    managers = [Manager(backends(clock), workflows=ALL_WORKFLOWS) for _ in range(4)]
+    count = 40
+    for index in range(count):
+        process_id = start(managers[0], id=f"sweep-{index}")
+        decide(
+            managers[0],
+            ScheduleActivity(TimeoutsActivity, id="slow"),
+            Timer(5, id="t"),
+            process_id=process_id,
+        )
+    clock.advance(3600)  # every activity deadline and every timer has passed
+    run_threads(4, lambda index: managers[index].next_activity())
+    for index in range(count):
+        history = managers[0].process_by_id(f"sweep-{index}").history
+        kinds = Counter(event.type for event in history)
+        assert kinds["activity"] == 1, history
+        assert kinds["timer"] == 1, history
+
+
+def test_racing_cancels_and_completions_close_a_process_once(backends) -> None:
+    managers = [Manager(backends(), workflows=ALL_WORKFLOWS) for _ in range(3)]
+    count = 30
+    ids = [start(managers[0], id=f"race-{index}") for index in range(count)]
+    for process_id in ids:
+        decide(managers[0], ScheduleActivity(EchoActivity, id="e", input=1), process_id=process_id)
+
+    def canceller(index: int) -> None:
+        for process_id in ids:
+            with contextlib.suppress(ProcessClosedException):
+                managers[0].cancel_process(process_id)
+
+    def runner(index: int) -> None:
+        manager = managers[1 + index]
+        while (task := manager.next_activity()) is not None:
+            # Refused if the process was canceled under it, as it should be.
+            with contextlib.suppress(UnknownActivityException):
+                manager.complete_task(task, task.activity_execution.input)
+
+    run_threads(3, lambda index: canceller(index) if index == 2 else runner(index))
+    for process_id in ids:
+        process = managers[0].process_by_id(process_id)
+        assert process.status == "canceled"
+        closing = [event for event in process.history if event.type == "decision"]
+        assert len(closing) == 2  # the schedule, then the cancel; nothing after it
+
+
+# -- transactions --------------------------------------------------------------------------------
+
+
+def test_a_failure_inside_a_transaction_rolls_everything_back(backends) -> None:
+    manager = Manager(backends(), workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    backend = manager.backend
+    with pytest.raises(RuntimeError), backend.store.transaction() as tx:
+        run = tx.get_open_run(process_id)
+        assert run is not None
+        tx.append_events(run.run_id, [SignalEvent(Signal("lost"))])
+        run.status = "failed"
+        tx.update_process(run)
+        raise RuntimeError("changed my mind")
+    process = manager.process_by_id(process_id)
+    assert process.is_open
+    assert all(event.type != "signal" for event in process.history)
+
+
+def test_a_refusal_inside_a_transaction_keeps_what_was_written_before_it(backends) -> None:
+    # As in the memory store: the engine may expire deadlines, then refuse a late caller.
+    manager = Manager(backends(), workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    with pytest.raises(UnknownActivityException), manager.backend.store.transaction() as tx:
+        run = tx.get_open_run(process_id)
+        assert run is not None
+        tx.append_events(run.run_id, [SignalEvent(Signal("kept"))])
+        raise UnknownActivityException("refused after writing")
+    assert manager.process_by_id(process_id).history[-1].type == "signal"
+
+
+def test_a_call_aborted_for_a_conflict_is_run_again_from_the_start() -> None:
+    calls: list[int] = []
+
+    @retry_conflicts
+    def call() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConflictError("deadlock detected")
+        return "done"
+
+    assert call() == "done"
+    assert len(calls) == 3
+
+
+def test_a_call_that_keeps_conflicting_gives_up_with_the_error() -> None:
+    calls: list[int] = []
+
+    @retry_conflicts
+    def call() -> None:
+        calls.append(1)
+        raise ConflictError("deadlock detected")
+
+    with pytest.raises(ConflictError):
+        call()
+    assert len(calls) == ATTEMPTS
+
+
+def test_every_engine_call_of_the_backend_is_retried(backends) -> None:
+    engine = type(backends().engine)
+    public = [name for name in vars(Engine) if not name.startswith("_")]
+    assert public
+    assert all(getattr(engine, name) is not getattr(Engine, name) for name in public)
