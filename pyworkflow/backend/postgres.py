@@ -52,7 +52,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -448,8 +448,10 @@ class _PostgresTransaction(SQLTransaction):
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
         return [] if self._nothing_due(now) else super().due_runs(now, limit)
 
-    def next_activity(self, category: str) -> ActivityRecord | None:
-        activity = super().next_activity(category)
+    def next_activity(
+        self, category: str, activities: Sequence[str] | None = None
+    ) -> ActivityRecord | None:
+        activity = super().next_activity(category, activities)
         if activity is not None:
             self._locked.add(activity.run_id)
         return activity

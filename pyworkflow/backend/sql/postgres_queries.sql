@@ -49,6 +49,8 @@ SELECT run_id, process_id, workflow, category, decision_timeout, started_at, inp
     decision_failures, decision_attempts
 FROM runs
 WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :now
+    AND (CAST(:names AS TEXT) IS NULL
+         OR length(replace(:names, ',' || workflow || ',', '')) < length(:names))
 ORDER BY decision_ready_at, seq LIMIT 1
 FOR UPDATE SKIP LOCKED
 
@@ -70,6 +72,8 @@ SELECT a.run_id, a.process_id, a.activity_id, a.activity, a.category, a.schedule
     a.attempt, a.started_at, a.execution_deadline, a.heartbeat_deadline, a.cancel_requested
 FROM runs r JOIN activities a ON a.run_id = r.run_id
 WHERE a.category = :category AND a.state = 'scheduled'
+    AND (CAST(:names AS TEXT) IS NULL
+         OR length(replace(:names, ',' || a.activity || ',', '')) < length(:names))
 ORDER BY a.seq LIMIT 1
 FOR UPDATE OF r, a SKIP LOCKED
 
