@@ -8,7 +8,10 @@ file, or a PostgreSQL DSN (``postgresql://...`` or ``host=... dbname=...``).
 from __future__ import annotations
 
 import signal
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 from pyworkflow.activity import Activity, ActivityCompleted
@@ -73,3 +76,39 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+Row = tuple[str, str, str]
+
+
+def idle_latency(
+    manager: Manager,
+    is_completed: Callable[[str], bool],
+    runs: tuple[tuple[float, int], ...],
+    note: str,
+) -> list[Row]:
+    """Start one process at a time after the workers went idle for each gap, and
+    time it to completion: p50 and p95 per gap."""
+    rows: list[Row] = []
+    for gap, count in runs:
+        timings = []
+        for index in range(count):
+            time.sleep(gap)  # the workers go idle
+            begin = time.perf_counter()
+            process_id = manager.start_process(
+                Process(workflow=ThreeStepWorkflow, id=f"latency-{gap}-{index}")
+            )
+            while not is_completed(process_id):
+                time.sleep(0.0002)
+            timings.append(time.perf_counter() - begin)
+        timings.sort()
+        p50 = statistics.median(timings) * 1000
+        p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))] * 1000
+        rows.append(
+            (
+                f"latency, one {STEPS}-activity process, {gap:g} s idle before",
+                f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
+                f"{note} ({count} runs)",
+            )
+        )
+    return rows

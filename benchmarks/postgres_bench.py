@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -26,8 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_workers import STEPS, ThreeStepWorkflow, manager_for  # noqa: E402
-from sqlite_bench import Row, print_table, workers  # noqa: E402
+from bench_workers import STEPS, Row, ThreeStepWorkflow, idle_latency, manager_for  # noqa: E402
+from sqlite_bench import print_table, workers  # noqa: E402
 
 from pyworkflow.process import Process  # noqa: E402
 
@@ -83,7 +82,6 @@ def throughput(server: str, count: int, deciders: int, runners: int) -> list[Row
 
 
 def latency(server: str, samples: int, long_samples: int) -> list[Row]:
-    rows: list[Row] = []
     query = "SELECT 1 FROM runs WHERE process_id = %s AND status = 'completed'"
     with scratch_database(server) as dsn:
         manager = manager_for(dsn)
@@ -93,27 +91,12 @@ def latency(server: str, samples: int, long_samples: int) -> list[Row]:
         ):
             for worker in started:
                 worker.go()
-            for gap, count in ((0.1, samples), (2.0, long_samples)):
-                timings = []
-                for index in range(count):
-                    time.sleep(gap)  # the workers go idle
-                    begin = time.perf_counter()
-                    process_id = manager.start_process(
-                        Process(workflow=ThreeStepWorkflow, id=f"latency-{gap}-{index}")
-                    )
-                    while watcher.execute(query, (process_id,)).fetchone() is None:
-                        time.sleep(0.0005)
-                    timings.append(time.perf_counter() - begin)
-                timings.sort()
-                p50 = statistics.median(timings) * 1000
-                p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))] * 1000
-                rows.append(
-                    (
-                        f"latency, one {STEPS}-activity process, {gap:g} s idle before",
-                        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
-                        f"{count} runs; 1 decider + 1 activity worker process",
-                    )
-                )
+            rows = idle_latency(
+                manager,
+                lambda process_id: watcher.execute(query, (process_id,)).fetchone() is not None,
+                ((0.1, samples), (2.0, long_samples)),
+                "1 decider + 1 activity worker process",
+            )
         manager.backend.close()
     return rows
 

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_workers import STEPS, ThreeStepWorkflow, manager_for  # noqa: E402
+from bench_workers import STEPS, Row, ThreeStepWorkflow, idle_latency, manager_for  # noqa: E402
 
 from pyworkflow.backend.sqlite import SQLiteBackend  # noqa: E402
 from pyworkflow.decision import RecordMarker  # noqa: E402
@@ -34,7 +34,6 @@ from pyworkflow.process import Process  # noqa: E402
 from pyworkflow.signal import Signal  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-Row = tuple[str, str, str]
 
 
 class WorkerProcess:
@@ -118,31 +117,15 @@ def latency_and_footprint(directory: Path, samples: int, long_samples: int) -> l
     manager = manager_for(str(path))
     watcher = sqlite3.connect(path)
     query = "SELECT 1 FROM runs WHERE process_id = ? AND status = 'completed'"
-    rows: list[Row] = []
     with workers(path, "decision", "activity") as started:
         for worker in started:
             worker.go()
-        for gap, count in ((0.1, samples), (2.0, long_samples)):
-            timings = []
-            for index in range(count):
-                time.sleep(gap)  # the workers go idle
-                begin = time.perf_counter()
-                process_id = manager.start_process(
-                    Process(workflow=ThreeStepWorkflow, id=f"latency-{gap}-{index}")
-                )
-                while watcher.execute(query, (process_id,)).fetchone() is None:
-                    time.sleep(0.0002)
-                timings.append(time.perf_counter() - begin)
-            timings.sort()
-            p50 = statistics.median(timings) * 1000
-            p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))] * 1000
-            rows.append(
-                (
-                    f"latency, one {STEPS}-activity process, {gap:g} s idle before",
-                    f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",
-                    f"p50 < 30 ms ({count} runs)",
-                )
-            )
+        rows = idle_latency(
+            manager,
+            lambda process_id: watcher.execute(query, (process_id,)).fetchone() is not None,
+            ((0.1, samples), (2.0, long_samples)),
+            "p50 < 30 ms",
+        )
         time.sleep(1.0)
         before = [worker.cpu_seconds() for worker in started]
         idle_for = 10.0

@@ -143,7 +143,8 @@ class Worker:
             if remaining <= 0:
                 return
             try:
-                self.manager.backend.wait_for_work(min(STOP_CHECK_INTERVAL, remaining))
+                if self.manager.backend.wait_for_work(min(STOP_CHECK_INTERVAL, remaining)):
+                    return
             except Exception:
                 self._stop.wait(min(STOP_CHECK_INTERVAL, remaining))
 

@@ -101,9 +101,14 @@ class Backend(ABC):
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         """The decider could not decide: record it, and offer the task again after a backoff."""
 
-    def wait_for_work(self, timeout: float) -> None:
-        """Block up to ``timeout`` seconds, returning early when work may have arrived."""
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True as soon as work may be ready (a write
+        by another worker, a deadline reached), False when the time passed quietly.
+
+        This base knows of no wake-up: it sleeps, and the caller's backoff decides
+        when to poll again."""
         time.sleep(timeout)
+        return False
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections; the backend is not used afterwards."""

@@ -117,8 +117,8 @@ class BlinkerBackend(Backend):
     ) -> list[Process]:
         return self.parent.processes(workflow=workflow, tag=tag, status=status)
 
-    def wait_for_work(self, timeout: float) -> None:
-        self.parent.wait_for_work(timeout)
+    def wait_for_work(self, timeout: float) -> bool:
+        return self.parent.wait_for_work(timeout)
 
     def close(self) -> None:
         self.parent.close()

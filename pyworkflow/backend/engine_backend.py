@@ -95,15 +95,15 @@ class EngineBackend(Backend):
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         self.engine.fail_decision_task(task, reason, details)
 
-    def wait_for_work(self, timeout: float) -> None:
+    def wait_for_work(self, timeout: float) -> bool:
         # A deadline already past was handled by the last poll, or is another
         # category's work: only a future one shortens the wait.
         due = self.store.next_due_at()
         now = self.clock()
-        if due is not None and due > now:
-            timeout = min(timeout, (due - now).total_seconds())
-        if timeout > 0:
-            self.store.wait_for_change(timeout)
+        if due is not None and due > now and (due - now).total_seconds() <= timeout:
+            self.store.wait_for_change((due - now).total_seconds())
+            return True
+        return self.store.wait_for_change(timeout) if timeout > 0 else False
 
     def close(self) -> None:
         self.store.close()

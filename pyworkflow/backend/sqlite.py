@@ -222,10 +222,13 @@ class SQLiteStore:
         return from_micros(min(present)) if present else None
 
     def wait_for_change(self, timeout: float) -> bool:
+        """True once the database changed since this thread last looked, so a commit
+        that landed between a worker's poll and this call still wakes it."""
         now = time.monotonic()
         deadline = now + timeout
-        start = self._data_version()
-        while True:
+        current = self._data_version()
+        seen = getattr(self._local, "seen_version", current)
+        while current == seen:
             remaining = deadline - now
             if remaining <= 0:
                 return False
@@ -233,9 +236,10 @@ class SQLiteStore:
             interval = min(WATCH_MAX_INTERVAL, max(WATCH_MIN_INTERVAL, quiet))
             time.sleep(min(interval, remaining))
             now = time.monotonic()
-            if self._data_version() != start:
-                self._last_change = now
-                return True
+            current = self._data_version()
+        self._local.seen_version = current
+        self._last_change = now
+        return True
 
     def _data_version(self) -> int:
         with self._watcher_lock:
