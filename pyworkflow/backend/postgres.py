@@ -51,7 +51,6 @@ import random
 import re
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -73,6 +72,7 @@ from ..exceptions import (
 )
 from .engine_backend import EngineBackend
 from .sql import migrations, queries
+from .sql.connections import ThreadConnections
 from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
 
@@ -128,8 +128,11 @@ class PostgresStore:
             text for name, text in self._statements.items() if name.startswith(_WRITES)
         )
         self._local = threading.local()
-        self._owned: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
-        self._owned_lock = threading.Lock()
+        self._connections = ThreadConnections(
+            self._connect,
+            lambda: BackendError(f"{self.where}: the store is closed"),
+            usable=lambda connection: not connection.closed,
+        )
         self._closed = False
         # Bumped on every notification; waiting threads watch it.
         self._changed = threading.Condition()
@@ -152,16 +155,7 @@ class PostgresStore:
         return connection
 
     def _connection(self) -> psycopg.Connection[Any]:
-        owned: _ThreadConnection | None = getattr(self._local, "owned", None)
-        if owned is None or owned.pid != os.getpid() or owned.connection.closed:
-            if self._closed:
-                raise BackendError(f"{self.where}: the store is closed")
-            # A forked child must not share its parent's connection: open its own.
-            owned = _ThreadConnection(self._connect())
-            self._local.owned = owned
-            with self._owned_lock:
-                self._owned.add(owned)
-        return owned.connection
+        return self._connections.get()
 
     def _connect_error(self, error: psycopg.Error) -> BackendError:
         message = self._scrub(str(error))
@@ -317,10 +311,7 @@ class PostgresStore:
 
     def close(self) -> None:
         self._closed = True
-        with self._owned_lock:
-            owned = list(self._owned)
-        for each in owned:
-            each.close()
+        self._connections.close()
         with self._listener_lock:
             if self._listener is not None:
                 self._listener.stop()
@@ -361,26 +352,6 @@ class _Listener:
     def stop(self) -> None:
         """Ask the thread to end; it closes its connection within LISTEN_POLL."""
         self._stopping.set()
-
-
-class _ThreadConnection:
-    """One thread's connection, closed when the thread ends or the store closes."""
-
-    __slots__ = ("connection", "pid", "__weakref__")
-
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
-        self.connection = connection
-        self.pid = os.getpid()
-
-    def close(self) -> None:
-        # A forked child never closes what its parent may still be using.
-        if self.pid == os.getpid():
-            with contextlib.suppress(Exception):
-                self.connection.close()
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
 
 
 class _PostgresTransaction(SQLTransaction):

@@ -29,7 +29,6 @@ import os
 import sqlite3
 import threading
 import time
-import weakref
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +42,7 @@ from ..exceptions import (
 )
 from .engine_backend import EngineBackend
 from .sql import migrations, queries
+from .sql.connections import ThreadConnections
 from .sql.rows import from_micros
 from .sql.transaction import SQLTransaction
 
@@ -78,8 +78,9 @@ class SQLiteStore:
         self.busy_timeout = busy_timeout
         self._statements = queries()
         self._local = threading.local()
-        self._owned: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
-        self._owned_lock = threading.Lock()
+        self._connections = ThreadConnections(
+            self._connect, lambda: BackendError(f"{self.path}: the store is closed")
+        )
         self._watcher: sqlite3.Connection | None = None
         self._watcher_pid = 0
         # When this store last saw the database change, by its own hand or another's.
@@ -110,16 +111,7 @@ class SQLiteStore:
         return connection
 
     def _connection(self) -> sqlite3.Connection:
-        owned: _ThreadConnection | None = getattr(self._local, "owned", None)
-        if owned is None or owned.pid != os.getpid():
-            if self._closed:
-                raise BackendError(f"{self.path}: the store is closed")
-            # A forked child must not share its parent's connection: open its own.
-            owned = _ThreadConnection(self._connect())
-            self._local.owned = owned
-            with self._owned_lock:
-                self._owned.add(owned)
-        return owned.connection
+        return self._connections.get()
 
     def _open_schema(self) -> None:
         """Check the file, then create or migrate the schema; write nothing to a bad file."""
@@ -255,38 +247,12 @@ class SQLiteStore:
 
     def close(self) -> None:
         self._closed = True
-        with self._owned_lock:
-            owned = list(self._owned)
-        for each in owned:
-            each.close()
+        self._connections.close()
         with self._watcher_lock:
             if self._watcher is not None and self._watcher_pid == os.getpid():
                 with contextlib.suppress(sqlite3.Error):
                     self._watcher.close()
             self._watcher = None
-
-
-class _ThreadConnection:
-    """One thread's connection. It closes when the thread ends (and its thread-local
-    state with it) or when the store closes, so threads that come and go, as in a
-    web server, do not leave open files behind."""
-
-    __slots__ = ("connection", "pid", "__weakref__")
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.pid = os.getpid()
-
-    def close(self) -> None:
-        # A forked child never closes what its parent may still be using.
-        if self.pid == os.getpid():
-            with contextlib.suppress(sqlite3.Error):
-                self.connection.close()
-
-    def __del__(self) -> None:
-        # At interpreter exit modules may be half torn down: never complain then.
-        with contextlib.suppress(Exception):
-            self.close()
 
 
 class _Transaction:
