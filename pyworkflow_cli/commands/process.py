@@ -12,7 +12,7 @@ import click
 
 from ..app import App
 from ..errors import ProcessUnsuccessfulError
-from ..options import data_options, pass_app
+from ..options import F, data_options, pass_app
 
 if TYPE_CHECKING:
     from pyworkflow.process import Process
@@ -26,23 +26,36 @@ TIMEOUT = click.option(
 INPUT_HELP = "Process input: JSON, @file to read JSON from a file, or - for stdin."
 
 
+def new_process_options(command: F) -> F:
+    """WORKFLOW, --input, --id and --tag: what start and run both take."""
+    for option in reversed(
+        [
+            click.argument("workflow"),
+            click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP),
+            click.option(
+                "--id", "process_id", metavar="ID", help="Process id [default: a new uuid]."
+            ),
+            click.option(
+                "--tag",
+                "tags",
+                multiple=True,
+                metavar="TAG",
+                callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
+                help="Tag the process (repeatable).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @click.group()
 def process() -> None:
     """Start processes, signal, cancel, show, list and wait for them."""
 
 
 @process.command()
-@click.argument("workflow")
-@click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
-@click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
-@click.option(
-    "--tag",
-    "tags",
-    multiple=True,
-    metavar="TAG",
-    callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
-    help="Tag the process (repeatable).",
-)
+@new_process_options
 @click.option("--wait", is_flag=True, help="Wait for the process to end and print its outcome.")
 @TIMEOUT
 @data_options
@@ -87,17 +100,7 @@ def start(
 
 
 @process.command()
-@click.argument("workflow")
-@click.option("--input", "input_", metavar="JSON|@FILE|-", help=INPUT_HELP)
-@click.option("--id", "process_id", metavar="ID", help="Process id [default: a new uuid].")
-@click.option(
-    "--tag",
-    "tags",
-    multiple=True,
-    metavar="TAG",
-    callback=lambda _ctx, _param, tags: _non_empty(tags, "--tag"),
-    help="Tag the process (repeatable).",
-)
+@new_process_options
 @TIMEOUT
 @data_options
 @pass_app
