@@ -71,7 +71,7 @@ from ..exceptions import (
     PyworkflowError,
 )
 from .engine_backend import EngineBackend
-from .sql import migrations, queries
+from .sql import migrations, queries, record_schema_version
 from .sql.connections import ThreadConnections
 from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
@@ -243,14 +243,7 @@ class PostgresStore:
             for number, script in migrations("postgres").items():
                 if number > version:
                     connection.execute(script)
-            if version == 0:
-                connection.execute(
-                    self._statements["insert_schema_version"], {"version": SCHEMA_VERSION}
-                )
-            elif version < SCHEMA_VERSION:
-                connection.execute(
-                    self._statements["update_schema_version"], {"version": SCHEMA_VERSION}
-                )
+            record_schema_version(connection.execute, self._statements, version, SCHEMA_VERSION)
             connection.commit()
         except BaseException:
             _rollback(connection)

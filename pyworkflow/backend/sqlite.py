@@ -41,7 +41,7 @@ from ..exceptions import (
     PyworkflowError,
 )
 from .engine_backend import EngineBackend
-from .sql import migrations, queries
+from .sql import migrations, queries, record_schema_version
 from .sql.connections import ThreadConnections
 from .sql.rows import from_micros
 from .sql.transaction import SQLTransaction
@@ -161,14 +161,7 @@ class SQLiteStore:
                 if number > version:
                     for statement in _split_script(script):
                         connection.execute(statement)
-            if version == 0:
-                connection.execute(
-                    self._statements["insert_schema_version"], {"version": SCHEMA_VERSION}
-                )
-            elif version < SCHEMA_VERSION:
-                connection.execute(
-                    self._statements["update_schema_version"], {"version": SCHEMA_VERSION}
-                )
+            record_schema_version(connection.execute, self._statements, version, SCHEMA_VERSION)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")

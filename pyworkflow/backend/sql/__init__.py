@@ -11,6 +11,7 @@ reader see a store's whole conversation with its database in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -59,3 +60,16 @@ def migrations(dialect: str) -> dict[int, str]:
         if match:
             found[int(match.group(1))] = entry.read_text(encoding="utf-8")
     return dict(sorted(found.items()))
+
+
+def record_schema_version(
+    execute: Callable[[str, dict[str, int]], object],
+    statements: dict[str, str],
+    found: int,
+    target: int,
+) -> None:
+    """Write ``target`` to the version table after migrating from ``found``."""
+    if found == 0:
+        execute(statements["insert_schema_version"], {"version": target})
+    elif found < target:
+        execute(statements["update_schema_version"], {"version": target})
