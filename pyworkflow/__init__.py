@@ -41,7 +41,9 @@ from .exceptions import (
     UnknownProcessException,
     UnknownResourceException,
 )
+from .hooks import Outcome, TaskInfo, WorkerHook
 from .manager import Manager
+from .observe import Observer, PublishedEvent
 from .process import (
     Process,
     ProcessCanceled,
@@ -82,6 +84,8 @@ __all__ = [
     "InvalidDecisionError",
     "InvalidPayloadError",
     "Manager",
+    "Observer",
+    "Outcome",
     "Process",
     "ProcessAlreadyOpenException",
     "ProcessCanceled",
@@ -92,11 +96,13 @@ __all__ = [
     "ProcessStatus",
     "ProcessTerminated",
     "ProcessTimedOut",
+    "PublishedEvent",
     "RecordMarker",
     "RequestCancelProcess",
     "RuleSetWorkflow",
     "ScheduleActivity",
     "Signal",
+    "TaskInfo",
     "SignalProcess",
     "StartChildProcess",
     "Timer",
@@ -104,6 +110,7 @@ __all__ = [
     "UnknownDecisionException",
     "UnknownProcessException",
     "UnknownResourceException",
+    "WorkerHook",
     "WorkerThread",
     "Workflow",
 ]

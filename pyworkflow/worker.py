@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -25,6 +25,7 @@ from .activity import (
 )
 from .defaults import Defaults
 from .exceptions import InvalidPayloadError, UnknownResourceException
+from .hooks import Outcome, TaskInfo, WorkerHook, run_with_hooks
 from .manager import Manager
 from .task import ActivityTask, DecisionTask
 from .workflow import normalize_decisions
@@ -67,8 +68,10 @@ class Worker:
         category: str | None = None,
         logger: logging.Logger | None = None,
         max_idle_wait: float = MAX_IDLE_WAIT,
+        hooks: Sequence[WorkerHook] = (),
     ) -> None:
         self.manager = manager
+        self.hooks = list(hooks)
         self.name = name or str(uuid4())
         self.category = category or self.default_category
         self.logger = logger or LOG
@@ -106,7 +109,12 @@ class Worker:
                 self.logger.error(
                     "poll failed: %s", error, extra=self._fields(error=str(error)), exc_info=True
                 )
+                for hook in self.hooks:
+                    hook.poll_failed(self.name, self.kind, error)
                 handled = False
+            else:
+                for hook in self.hooks:
+                    hook.poll_finished(self.name, self.kind, handled)
             if max_tasks is not None and not handled:
                 self._release()
             elif max_tasks is None and handled:
@@ -168,8 +176,9 @@ class ActivityWorker(Worker):
         concurrency: int = 1,
         logger: logging.Logger | None = None,
         max_idle_wait: float = MAX_IDLE_WAIT,
+        hooks: Sequence[WorkerHook] = (),
     ) -> None:
-        super().__init__(manager, name, category, logger, max_idle_wait)
+        super().__init__(manager, name, category, logger, max_idle_wait, hooks)
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = concurrency
@@ -197,6 +206,27 @@ class ActivityWorker(Worker):
         return True
 
     def handle(self, task: ActivityTask) -> ActivityResult | None:
+        execution = task.activity_execution
+        info = TaskInfo(
+            "activity",
+            execution.activity,
+            str(task.process_id),
+            task.attempt,
+            self.name,
+            task,
+            activity_id=execution.id,
+        )
+        reported: list[ActivityResult | None] = [None]
+
+        def run() -> str:
+            result, outcome = self._run_and_report(task)
+            reported[0] = result
+            return outcome
+
+        run_with_hooks(self.hooks, info, run)
+        return reported[0]
+
+    def _run_and_report(self, task: ActivityTask) -> tuple[ActivityResult | None, str]:
         started = time.monotonic()
         fields = self._task_fields(task)
         try:
@@ -204,20 +234,19 @@ class ActivityWorker(Worker):
             result = self.execute_activity(activity)
         except Exception as error:
             result = ActivityFailed(str(error), traceback.format_exc())
-        outcome = "handed_off" if result is None else result.type
+        outcome = Outcome.HANDED_OFF if result is None else _OUTCOMES[result.type]
         if result is not None:
             result = self._report(task, result, fields)
-            if result is None:
-                outcome = "refused"
+            outcome = Outcome.REFUSED if result is None else _OUTCOMES[result.type]
         fields.update(outcome=outcome, duration_ms=round((time.monotonic() - started) * 1000, 2))
         if isinstance(result, ActivityFailed):
             fields["reason"] = result.reason
             self.logger.warning("activity failed", extra=fields)
-        elif outcome == "refused":
+        elif outcome == Outcome.REFUSED:
             self.logger.warning("activity result refused", extra=fields)
         else:
             self.logger.info("activity %s", outcome, extra=fields)
-        return result
+        return result, outcome
 
     def execute_activity(self, activity: Activity) -> ActivityResult | None:
         """Run ``execute``: a return value completes, a raised result reports itself,
@@ -288,10 +317,18 @@ class DecisionWorker(Worker):
         return normalize_decisions(workflow.decide(task.process), task.process)
 
     def handle(self, task: DecisionTask) -> None:
+        process = task.process
+        info = TaskInfo(
+            "decision", str(process.workflow), str(process.id), task.attempt, self.name, task
+        )
+        run_with_hooks(self.hooks, info, lambda: self._decide_and_report(task))
+
+    def _decide_and_report(self, task: DecisionTask) -> str:
         started = time.monotonic()
         fields = self._fields(
             process_id=task.process.id, workflow=task.process.workflow, attempt=task.attempt
         )
+        outcome = Outcome.FAILED
         try:
             # Anything decide() raises is a decision failure, even an unknown-resource
             # error (an unregistered workflow, a lookup inside the decider): only the
@@ -299,29 +336,38 @@ class DecisionWorker(Worker):
             decisions = self.decide(task)
         except Exception as error:
             decisions = None
-            fields["outcome"] = "failed"
             fields["error"] = str(error)
             self._fail(task, error)
         if decisions is not None:
             try:
                 self.manager.complete_task(task, decisions)
-                fields["outcome"] = "decided"
+                outcome = Outcome.COMPLETED
                 fields["decisions"] = [decision.type for decision in decisions]
             except UnknownResourceException as error:
-                fields["outcome"] = "refused"
+                outcome = Outcome.REFUSED
                 fields["error"] = str(error)
             except Exception as error:
-                fields["outcome"] = "failed"
                 fields["error"] = str(error)
                 self._fail(task, error)
+        # Log lines have always said "decided" for a recorded decision.
+        fields["outcome"] = "decided" if outcome == Outcome.COMPLETED else outcome
         fields["duration_ms"] = round((time.monotonic() - started) * 1000, 2)
-        level = logging.INFO if fields["outcome"] == "decided" else logging.WARNING
+        level = logging.INFO if outcome == Outcome.COMPLETED else logging.WARNING
         self.logger.log(level, "decision %s", fields["outcome"], extra=fields)
+        return outcome
 
     def _fail(self, task: DecisionTask, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"
         with contextlib.suppress(UnknownResourceException):  # it timed out meanwhile
             self.manager.fail_decision(task, reason, traceback.format_exc())
+
+
+_OUTCOMES = {
+    "completed": Outcome.COMPLETED,
+    "failed": Outcome.FAILED,
+    "canceled": Outcome.CANCELED,
+    "timedout": Outcome.TIMED_OUT,
+}
 
 
 class WorkerThread(threading.Thread):

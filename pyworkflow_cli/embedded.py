@@ -27,15 +27,18 @@ STEP = 0.5
 
 
 def embedded_workers(manager: Manager, workflow: type[Workflow]) -> list[Worker]:
-    from .task_context import ContextActivityWorker, ContextDecisionWorker
+    from pyworkflow.worker import ActivityWorker, DecisionWorker
+
+    from .task_context import LogContextHook
 
     identity = f"{socket.gethostname()}:{os.getpid()}:run"
+    hooks = [LogContextHook()]
     categories = sorted({activity.category for activity in workflow.activities})
     workers: list[Worker] = [
-        ContextDecisionWorker(manager, f"{identity}:decision", workflow.category)
+        DecisionWorker(manager, f"{identity}:decision", workflow.category, hooks=hooks)
     ]
     workers += [
-        ContextActivityWorker(manager, f"{identity}:activity:{category}", category)
+        ActivityWorker(manager, f"{identity}:activity:{category}", category, hooks=hooks)
         for category in categories
     ]
     return workers

@@ -2,6 +2,8 @@
 
 Polls return None at once when nothing is due; waiting is the workers' job,
 helped by ``wait_for_work``, which a backend can make wake early on new work.
+What a backend records it publishes to its observers (:mod:`pyworkflow.observe`)
+after the fact is durable, so wrappers and metrics never re-read histories.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from ..activity import ActivityResult
 from ..decision import Decision
 from ..defaults import Defaults
+from ..observe import Observer, Observers, PublishedEvent
 from ..process import Process
 from ..task import ActivityTask, DecisionTask
+
+B = TypeVar("B", bound="Backend")
 
 
 class Backend(ABC):
@@ -112,3 +117,31 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections; the backend is not used afterwards."""
+
+    def __enter__(self: B) -> B:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- observers: every backend has them, whatever keeps its rules ----------------
+
+    @property
+    def observers(self) -> Observers:
+        # Made on first use, so a subclass need not remember to call __init__.
+        observers = self.__dict__.get("_observers")
+        if observers is None:
+            observers = self.__dict__.setdefault("_observers", Observers())
+        return observers
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call ``observer`` with each batch of events this backend records, after
+        they are durable, in the order they were recorded within each run."""
+        self.observers.add(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        self.observers.remove(observer)
+
+    def publish(self, events: Sequence[PublishedEvent]) -> None:
+        """Hand recorded events to the observers; for backends and wrappers to call."""
+        self.observers.publish(events)

@@ -149,25 +149,31 @@ def _default_identity(kind: str) -> str:
 def _activity_worker(
     app: App, category: str | None, concurrency: int | None, identity: str | None
 ) -> Worker:
-    from ..task_context import ContextActivityWorker
+    from pyworkflow.worker import ActivityWorker
+
+    from ..task_context import LogContextHook
 
     defaults = app.config.activity_worker
-    return ContextActivityWorker(
+    return ActivityWorker(
         _manager(app),
         name=identity or defaults.identity or _default_identity("activity"),
         category=category or defaults.category,
         concurrency=concurrency or defaults.concurrency,
+        hooks=[LogContextHook()],
     )
 
 
 def _decision_worker(app: App, category: str | None, identity: str | None) -> Worker:
-    from ..task_context import ContextDecisionWorker
+    from pyworkflow.worker import DecisionWorker
+
+    from ..task_context import LogContextHook
 
     defaults = app.config.decision_worker
-    return ContextDecisionWorker(
+    return DecisionWorker(
         _manager(app),
         name=identity or defaults.identity or _default_identity("decision"),
         category=category or defaults.category,
+        hooks=[LogContextHook()],
     )
 
 

@@ -8,7 +8,8 @@ import json
 from pyworkflow.backend.memory import MemoryBackend
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
-from pyworkflow_cli.task_context import ContextActivityWorker, ContextDecisionWorker
+from pyworkflow.worker import ActivityWorker, DecisionWorker
+from pyworkflow_cli.task_context import LogContextHook
 from tests.cli.sample_workflows import ChargeWorkflow
 
 CONFIG = """\
@@ -57,6 +58,6 @@ def test_the_context_ends_with_the_task():
 
     manager = Manager(MemoryBackend(), [ChargeWorkflow])
     manager.start_process(Process(workflow=ChargeWorkflow, input="acct-2"))
-    assert ContextDecisionWorker(manager).step()
-    assert ContextActivityWorker(manager).step()
+    assert DecisionWorker(manager, hooks=[LogContextHook()]).step()
+    assert ActivityWorker(manager, hooks=[LogContextHook()]).step()
     assert structlog.contextvars.get_contextvars() == {}
