@@ -164,11 +164,16 @@ def _register_builtin() -> None:
         process.ProcessResult,
         process.InterruptedProcessResult,
     }
-    extras: dict[type, tuple[str, ...]] = {process.Process: ("status", "result")}
+    extras: dict[type, tuple[str, ...]] = {
+        process.Process: ("status", "result"),
+        # Who took the task: recorded, but no part of what the event means.
+        events.DecisionStartedEvent: ("datetime", "identity"),
+        events.ActivityStartedEvent: ("datetime", "identity"),
+    }
     for cls in _value_classes([events, decision, activity, process, signal]):
         if cls in abstract:
             continue
-        extra = ("datetime",) if issubclass(cls, events.Event) else extras.get(cls, ())
+        extra = extras.get(cls, ("datetime",) if issubclass(cls, events.Event) else ())
         register(cls, extra)
 
 

@@ -30,7 +30,14 @@ class ProcessStartedEvent(Event):
 
 
 class DecisionStartedEvent(Event):
+    """A decider took the decision task; ``identity`` names the worker, as SWF records
+    it, and like the time takes no part in equality."""
+
     type = "decision_started"
+
+    def __init__(self, datetime: _datetime | None = None, identity: str | None = None) -> None:
+        super().__init__(datetime)
+        self.identity = identity
 
 
 class DecisionEvent(Event):
@@ -76,9 +83,15 @@ class ActivityStartedEvent(Event):
     type = "activity_started"
     _fields = ("activity_execution",)
 
-    def __init__(self, activity_execution: ActivityExecution, datetime: _datetime | None = None):
+    def __init__(
+        self,
+        activity_execution: ActivityExecution,
+        datetime: _datetime | None = None,
+        identity: str | None = None,
+    ) -> None:
         super().__init__(datetime)
         self.activity_execution = activity_execution
+        self.identity = identity
 
 
 class ActivityEvent(Event):

@@ -18,12 +18,10 @@ from pyworkflow.backend.postgres import (
     SCHEMA_VERSION,
     ConflictError,
     PostgresBackend,
-    retry_conflicts,
 )
 from pyworkflow.backend.sql import migrations
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import ScheduleActivity, Timer
-from pyworkflow.engine import Engine
 from pyworkflow.events import SignalEvent
 from pyworkflow.exceptions import (
     BackendConfigurationError,
@@ -326,59 +324,60 @@ def test_a_failure_inside_a_transaction_rolls_everything_back(backends) -> None:
     manager = Manager(backends(), workflows=ALL_WORKFLOWS)
     process_id = start(manager)
     backend = manager.backend
-    with pytest.raises(RuntimeError), backend.store.transaction() as tx:
+
+    def work(tx) -> None:
         run = tx.get_open_run(process_id)
         assert run is not None
-        tx.append_events(run.run_id, [SignalEvent(Signal("lost"))])
+        tx.append_events(run, [SignalEvent(Signal("lost"))])
         run.status = "failed"
         tx.update_process(run)
         raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError):
+        backend.store.run(work)
     process = manager.process_by_id(process_id)
     assert process.is_open
     assert all(event.type != "signal" for event in process.history)
 
 
-def test_a_refusal_inside_a_transaction_keeps_what_was_written_before_it(backends) -> None:
-    # As in the memory store: the engine may expire deadlines, then refuse a late caller.
-    manager = Manager(backends(), workflows=ALL_WORKFLOWS)
+def test_a_refusal_keeps_what_was_written_before_it(backends) -> None:
+    # The engine expires a deadline, then refuses the late caller: the timeout stays.
+    clock = ManualClock()
+    manager = Manager(backends(clock=clock), workflows=ALL_WORKFLOWS)
     process_id = start(manager)
-    with pytest.raises(UnknownActivityException), manager.backend.store.transaction() as tx:
-        run = tx.get_open_run(process_id)
-        assert run is not None
-        tx.append_events(run.run_id, [SignalEvent(Signal("kept"))])
-        raise UnknownActivityException("refused after writing")
-    assert manager.process_by_id(process_id).history[-1].type == "signal"
+    decide(manager, ScheduleActivity(TimeoutsActivity.name, id="late"))
+    task = manager.next_activity()
+    assert task is not None
+    clock.advance(TimeoutsActivity.execution_timeout + 1)
+    with pytest.raises(UnknownActivityException):
+        manager.complete_task(task, "too late")
+    history = manager.process_by_id(process_id).history
+    assert history[-1].type == "activity"
+    assert history[-1].result.type == "timedout"
 
 
-def test_a_call_aborted_for_a_conflict_is_run_again_from_the_start() -> None:
+def test_a_unit_aborted_for_a_conflict_is_run_again_from_the_start(backends) -> None:
+    store = backends().store
     calls: list[int] = []
 
-    @retry_conflicts
-    def call() -> str:
+    def work(tx) -> str:
         calls.append(1)
         if len(calls) < 3:
             raise ConflictError("deadlock detected")
         return "done"
 
-    assert call() == "done"
+    assert store.run(work) == "done"
     assert len(calls) == 3
 
 
-def test_a_call_that_keeps_conflicting_gives_up_with_the_error() -> None:
+def test_a_unit_that_keeps_conflicting_gives_up_with_the_error(backends) -> None:
+    store = backends().store
     calls: list[int] = []
 
-    @retry_conflicts
-    def call() -> None:
+    def work(tx) -> None:
         calls.append(1)
         raise ConflictError("deadlock detected")
 
     with pytest.raises(ConflictError):
-        call()
+        store.run(work)
     assert len(calls) == ATTEMPTS
-
-
-def test_every_engine_call_of_the_backend_is_retried(backends) -> None:
-    engine = type(backends().engine)
-    public = [name for name in vars(Engine) if not name.startswith("_")]
-    assert public
-    assert all(getattr(engine, name) is not getattr(Engine, name) for name in public)

@@ -14,10 +14,10 @@ import pytest
 from pyworkflow.activity import Activity
 from pyworkflow.backend import sqlite as sqlite_module
 from pyworkflow.backend.sql import queries
+from pyworkflow.backend.sql.rows import from_micros
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
-from pyworkflow.events import SignalEvent
 from pyworkflow.exceptions import (
     BackendBusyError,
     BackendConfigurationError,
@@ -26,9 +26,10 @@ from pyworkflow.exceptions import (
 )
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
-from pyworkflow.signal import Signal
 from pyworkflow.worker import ActivityWorker, DecisionWorker
 from pyworkflow.workflow import Workflow
+
+from .support import ALL_WORKFLOWS, TimeoutsActivity, decide, start
 
 
 def files_in(directory: Path) -> dict[str, bytes]:
@@ -71,7 +72,9 @@ def test_database_from_a_newer_schema_is_refused_untouched(tmp_path: Path) -> No
         connection.execute("INSERT INTO pyworkflow_schema VALUES (?)", (SCHEMA_VERSION + 1,))
     connection.close()
     before = files_in(tmp_path)
-    with pytest.raises(BackendConfigurationError, match="schema version 2 is newer") as error:
+    with pytest.raises(
+        BackendConfigurationError, match=f"schema version {SCHEMA_VERSION + 1} is newer"
+    ) as error:
         SQLiteBackend(path)
     assert str(path) in str(error.value)
     assert files_in(tmp_path) == before
@@ -146,14 +149,18 @@ def test_an_older_schema_is_migrated_forward_keeping_its_data(
     backend.start_process(Process(workflow="Flow", id="kept"))
     backend.close()
 
-    scripts = {**sqlite_module.migrations("sqlite"), 2: "ALTER TABLE runs ADD COLUMN note TEXT;"}
-    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    after = SCHEMA_VERSION + 1
+    scripts = {
+        **sqlite_module.migrations("sqlite"),
+        after: "ALTER TABLE runs ADD COLUMN note TEXT;",
+    }
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", after)
     monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
     upgraded = open_backend(path)
     assert upgraded.process_by_id("kept").is_open
     upgraded.close()
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(2,)]
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(after,)]
         assert connection.execute("SELECT note FROM runs").fetchall() == [(None,)]
     connection.close()
 
@@ -164,16 +171,56 @@ def test_a_failed_migration_changes_nothing(
     path = tmp_path / "pyworkflow.sqlite3"
     open_backend(path).close()
     broken = "ALTER TABLE runs ADD COLUMN note TEXT;\nALTER TABLE nowhere ADD COLUMN x TEXT;"
-    scripts = {**sqlite_module.migrations("sqlite"), 2: broken}
-    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    scripts = {**sqlite_module.migrations("sqlite"), SCHEMA_VERSION + 1: broken}
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
     with pytest.raises(BackendError, match="no such table: nowhere") as error:
         SQLiteBackend(path)
     assert str(path) in str(error.value)
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(1,)]
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [
+            (SCHEMA_VERSION,)
+        ]
         columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
         assert "note" not in columns
+    connection.close()
+
+
+def test_a_version_1_database_is_migrated_with_its_wake_times(tmp_path: Path) -> None:
+    # A database as version 1 left it: a run whose failed decision waits for a backoff.
+    path = tmp_path / "pyworkflow.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.executescript(sqlite_module.migrations("sqlite")[1])
+        connection.execute("INSERT INTO pyworkflow_schema (version) VALUES (1)")
+        row = {
+            "run_id": "r",
+            "process_id": "p",
+            "workflow": "Flow",
+            "category": "default",
+            "decision_timeout": 60,
+            "started_at": 0,
+            "input": "null",
+            "tags": "[]",
+            "child_policy": "ABANDON",
+            "status": "open",
+            "timeout_at": 9_000_000,
+            "decision": "scheduled",
+            "decision_ready_at": 5_000_000,
+            "decision_again": 0,
+            "decision_failures": 1,
+            "decision_attempts": 1,
+            "due_at": 9_000_000,
+        }
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        connection.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", list(row.values()))
+    connection.close()
+
+    store = SQLiteStore(path)
+    assert store.next_due_at() == from_micros(5_000_000)
+    store.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT wake_at FROM runs").fetchall() == [(5_000_000,)]
     connection.close()
 
 
@@ -231,10 +278,9 @@ def test_unknown_synchronous_setting_is_refused(tmp_path: Path) -> None:
         ("get_latest_run", "runs"),
         ("open_children", "runs"),
         ("history", "events"),
-        ("earliest_run_due", "runs"),
+        ("earliest_run_wake", "runs"),
         ("earliest_activity_due", "activities"),
         ("earliest_timer_due", "timers"),
-        ("earliest_delayed_decision", "runs"),
     ],
 )
 def test_claims_and_deadline_queries_use_an_index(tmp_path: Path, name: str, table: str) -> None:
@@ -297,43 +343,52 @@ def test_records_handed_out_are_copies(tmp_path: Path) -> None:
     backend = open_backend(tmp_path / "pyworkflow.sqlite3")
     backend.start_process(Process(workflow="Flow", id="p", tags=["a"]))
     store = backend.store
-    with store.transaction() as tx:
+
+    def change(tx) -> None:
         run = tx.get_open_run("p")
         assert run is not None
         run.tags.append("changed")
         run.status = "completed"
-    with store.transaction() as tx:
-        again = tx.get_open_run("p")
-        assert again is not None and again.tags == ["a"]
+
+    store.run(change)
+    again = store.run(lambda tx: tx.get_open_run("p"))
+    assert again is not None and again.tags == ["a"]
     backend.close()
 
 
 def test_an_error_inside_a_transaction_rolls_it_back(tmp_path: Path) -> None:
     backend = open_backend(tmp_path / "pyworkflow.sqlite3")
     backend.start_process(Process(workflow="Flow", id="p"))
-    with pytest.raises(RuntimeError), backend.store.transaction() as tx:
+
+    def work(tx) -> None:
         run = tx.get_open_run("p")
         assert run is not None
-        tx.append_events(run.run_id, [])
+        tx.append_events(run, [])
         run.status = "failed"
         tx.update_process(run)
         raise RuntimeError("changed my mind")
+
+    with pytest.raises(RuntimeError):
+        backend.store.run(work)
     assert backend.process_by_id("p").is_open
     backend.close()
 
 
-def test_a_refusal_inside_a_transaction_keeps_what_was_written_before_it(
-    tmp_path: Path,
-) -> None:
-    # As in the memory store: the engine may expire deadlines, then refuse a late caller.
-    backend = open_backend(tmp_path / "pyworkflow.sqlite3")
-    backend.start_process(Process(workflow="Flow", id="p"))
-    with pytest.raises(UnknownActivityException), backend.store.transaction() as tx:
-        run = tx.get_open_run("p")
-        assert run is not None
-        tx.append_events(run.run_id, [SignalEvent(Signal("kept"))])
-        raise UnknownActivityException("refused after writing")
-    assert [event.type for event in backend.process_by_id("p").history][-1] == "signal"
+def test_a_refusal_keeps_what_was_written_before_it(tmp_path: Path) -> None:
+    # The engine expires a deadline, then refuses the late caller: the timeout stays.
+    clock = ManualClock()
+    backend = SQLiteBackend(tmp_path / "pyworkflow.sqlite3", clock=clock)
+    manager = Manager(backend, workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    decide(manager, ScheduleActivity(TimeoutsActivity.name, id="late"))
+    task = manager.next_activity()
+    assert task is not None
+    clock.advance(TimeoutsActivity.execution_timeout + 1)
+    with pytest.raises(UnknownActivityException):
+        manager.complete_task(task, "too late")
+    history = manager.process_by_id(process_id).history
+    assert history[-1].type == "activity"
+    assert history[-1].result.type == "timedout"
     backend.close()
 
 
@@ -402,8 +457,7 @@ def test_each_thread_has_its_own_connection_closed_when_the_thread_ends(tmp_path
     barrier = threading.Barrier(8)
 
     def use() -> None:
-        with store.transaction() as tx:
-            tx.get_open_run("nothing")
+        store.run(lambda tx: tx.get_open_run("nothing"))
         seen.append(store._connection())
         barrier.wait()  # all alive at once: none can reuse another's connection
 

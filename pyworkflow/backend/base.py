@@ -100,7 +100,10 @@ class Backend(ABC):
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None: ...
 
     @abstractmethod
-    def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None: ...
+    def complete_decision_task(
+        self, task: DecisionTask, decisions: Decision | Sequence[Decision]
+    ) -> None:
+        """Record the decider's decisions: one, or a list, as ``decide()`` may return."""
 
     @abstractmethod
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:

@@ -5,11 +5,19 @@ backend (``BlinkerBackend.on_process_started.connect(f)``, as the 2014 API had
 it), and on each instance, where it hears only that one
 (``backend.on_process_started.connect(f)``). The sender is always the
 BlinkerBackend instance, so class-level receivers can tell backends apart.
+
+Signals of what happened come from the events the wrapped backend publishes
+(:mod:`pyworkflow.observe`), so each is announced once, whoever caused it (a
+worker's call, another process's sweep), and nothing is re-read to find out.
+A few signals speak of calls rather than events (a heartbeat, a completion
+reported); those are sent by the call, before the events it caused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, overload
 
 from blinker import Signal
@@ -23,7 +31,6 @@ from ..activity import (
     ActivityTimedOut,
 )
 from ..decision import (
-    CancelActivity,
     CancelProcess,
     CompleteProcess,
     Decision,
@@ -32,6 +39,20 @@ from ..decision import (
     StartChildProcess,
     Timer,
 )
+from ..events import (
+    ActivityEvent,
+    ActivityStartedEvent,
+    CancelRequestedEvent,
+    DecisionEvent,
+    DecisionFailedEvent,
+    DecisionRejectedEvent,
+    DecisionStartedEvent,
+    Event,
+    ProcessStartedEvent,
+    ProcessTerminatedEvent,
+    SignalEvent,
+)
+from ..observe import PublishedEvent
 from ..process import Process
 from ..task import ActivityTask, DecisionTask
 from .base import Backend
@@ -100,8 +121,111 @@ class BlinkerBackend(Backend):
 
     def __init__(self, parent: Backend) -> None:
         self.parent = parent
+        self._local = threading.local()
+        parent.add_observer(self._heard)
 
-    # pass-through
+    # -- what the wrapped backend published ------------------------------------------
+
+    def _heard(self, events: Sequence[PublishedEvent]) -> None:
+        call = getattr(self._local, "call", None)
+        if call is not None:
+            # Published inside a call of ours on this thread: sent after the call's own
+            # signal, with what the call knows (the task, the process as given).
+            call.events.extend(events)
+        else:
+            self._announce(events, _CallContext())
+        self.publish(events)
+
+    @contextmanager
+    def _call(self, context: _CallContext | None = None) -> Iterator[_CallContext]:
+        """Hold the events the call publishes until it has sent its own signal."""
+        call = context or _CallContext()
+        outer = getattr(self._local, "call", None)
+        self._local.call = call
+        try:
+            yield call
+        finally:
+            self._local.call = outer
+            for signal, kwargs in call.signals:
+                signal.send(self, **kwargs)
+            self._announce(call.events, call)
+
+    def _announce(self, events: Sequence[PublishedEvent], call: _CallContext) -> None:
+        for index, published in enumerate(events):
+            following = events[index + 1].event if index + 1 < len(events) else None
+            if isinstance(following, DecisionRejectedEvent):
+                continue  # refused by the rules: it did not happen
+            self._announce_event(published, call)
+
+    def _announce_event(self, published: PublishedEvent, call: _CallContext) -> None:
+        event: Event = published.event
+        common: dict[str, Any] = {"process_id": published.process_id}
+        if isinstance(event, ProcessStartedEvent):
+            process = call.process_started or Process(
+                workflow=published.workflow, id=published.process_id
+            )
+            self.on_process_started.send(self, process=process, **common)
+        elif isinstance(event, SignalEvent):
+            signal = event.signal
+            self.on_process_signaled.send(self, signal=signal.name, data=signal.data, **common)
+        elif isinstance(event, CancelRequestedEvent):
+            self.on_process_cancel_requested.send(self, details=event.details, **common)
+        elif isinstance(event, ProcessTerminatedEvent):
+            self.on_process_terminated.send(
+                self, reason=event.reason, details=event.details, **common
+            )
+        elif isinstance(event, DecisionStartedEvent):
+            self.on_decision_started.send(self, task=call.task, **common)
+        elif isinstance(event, DecisionFailedEvent):
+            self.on_decision_failed.send(
+                self, task=call.task, reason=event.reason, details=event.details, **common
+            )
+        elif isinstance(event, DecisionEvent):
+            process = call.process or Process(workflow=published.workflow, id=published.process_id)
+            self._announce_decision(event.decision, {"process": process, **common})
+        elif isinstance(event, ActivityStartedEvent):
+            self.on_activity_started.send(
+                self, task=call.task, activity_execution=event.activity_execution, **common
+            )
+        elif isinstance(event, ActivityEvent):
+            self._announce_result(event.activity_execution, event.result, common)
+
+    def _announce_decision(self, decision: Decision, common: dict[str, Any]) -> None:
+        if isinstance(decision, ScheduleActivity):
+            self.on_activity_scheduled.send(
+                self, activity_execution=decision_execution(decision), **common
+            )
+        elif isinstance(decision, CompleteProcess):
+            self.on_process_completed.send(self, result=decision.result, **common)
+        elif isinstance(decision, CancelProcess):
+            self.on_process_canceled.send(self, details=decision.details, **common)
+        elif isinstance(decision, FailProcess):
+            self.on_process_failed.send(
+                self, reason=decision.reason, details=decision.details, **common
+            )
+        elif isinstance(decision, Timer):
+            self.on_timer_started.send(self, timer=decision, **common)
+        elif isinstance(decision, StartChildProcess):
+            self.on_child_process_started.send(
+                self, child=decision.process, child_process_id=decision.process.id, **common
+            )
+
+    def _announce_result(
+        self, execution: ActivityExecution, result: ActivityResult, common: dict[str, Any]
+    ) -> None:
+        common = {"activity_execution": execution, **common}
+        if isinstance(result, ActivityCompleted):
+            self.on_activity_completed.send(self, result=result.result, **common)
+        elif isinstance(result, ActivityCanceled):
+            self.on_activity_canceled.send(self, details=result.details, **common)
+        elif isinstance(result, ActivityFailed):
+            self.on_activity_failed.send(
+                self, reason=result.reason, details=result.details, **common
+            )
+        elif isinstance(result, ActivityTimedOut):
+            self.on_activity_timedout.send(self, details=result.details, **common)
+
+    # -- the contract, passed through ------------------------------------------------
 
     def register_workflow(self, name: str, *args: Any, **kwargs: Any) -> None:
         self.parent.register_workflow(name, *args, **kwargs)
@@ -121,142 +245,100 @@ class BlinkerBackend(Backend):
         return self.parent.wait_for_work(timeout)
 
     def close(self) -> None:
+        self.parent.remove_observer(self._heard)
         self.parent.close()
 
-    # processes
-
     def start_process(self, process: Process) -> str:
-        process_id = self.parent.start_process(process)
-        started = process if process.id == process_id else process.copy_with_id(process_id)
-        self.on_process_started.send(self, process=started, process_id=process_id)
+        with self._call() as call:
+            process_id = self.parent.start_process(process)
+            call.process_started = (
+                process if process.id == process_id else process.copy_with_id(process_id)
+            )
         return process_id
 
     def signal_process(self, process_id: str, signal_name: str, data: Any = None) -> None:
-        self.parent.signal_process(process_id, signal_name, data)
-        self.on_process_signaled.send(self, process_id=process_id, signal=signal_name, data=data)
+        with self._call():
+            self.parent.signal_process(process_id, signal_name, data)
 
     def cancel_process(self, process_id: str, details: Any = None) -> None:
-        self.parent.cancel_process(process_id, details)
-        self.on_process_canceled.send(self, process_id=process_id, details=details)
+        with self._call():
+            self.parent.cancel_process(process_id, details)
 
     def request_cancel_process(self, process_id: str, details: Any = None) -> None:
-        self.parent.request_cancel_process(process_id, details)
-        self.on_process_cancel_requested.send(self, process_id=process_id, details=details)
+        with self._call():
+            self.parent.request_cancel_process(process_id, details)
 
     def terminate_process(self, process_id: str, reason: Any = None, details: Any = None) -> None:
-        self.parent.terminate_process(process_id, reason, details)
-        self.on_process_terminated.send(self, process_id=process_id, reason=reason, details=details)
-
-    # decisions
+        with self._call():
+            self.parent.terminate_process(process_id, reason, details)
 
     def poll_decision_task(
         self,
         category: str = "default",
         identity: str | None = None,
         workflows: Sequence[str] | None = None,
-    ) -> Any:
-        task = self.parent.poll_decision_task(category, identity, workflows)
-        if task is not None:
-            self.on_decision_started.send(self, task=task, process_id=task.process.id)
-            for event in task.process.unseen_events():
-                result = getattr(event, "result", None)
-                if isinstance(result, ActivityTimedOut):
-                    self.on_activity_timedout.send(
-                        self,
-                        activity_execution=event.activity_execution,  # type: ignore[attr-defined]
-                        process_id=task.process.id,
-                        details=result.details,
-                    )
+    ) -> DecisionTask | None:
+        with self._call() as call:
+            task = self.parent.poll_decision_task(category, identity, workflows)
+            call.task = task
         return task
 
-    def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
-        self.parent.complete_decision_task(task, decisions)
-        self.on_complete_decision_task.send(self, task=task, decisions=decisions)
-        rejected = self._rejected_by_last_decision(task.process.id) if decisions else []
-        for decision in decisions:
-            if decision not in rejected:
-                self._announce_decision(task.process, decision)
-
-    def _rejected_by_last_decision(self, process_id: str | None) -> list[Decision]:
-        """Decisions the engine refused (unknown activity, a close over unseen events):
-        they did not happen, so they are not announced."""
-        history = self.parent.process_by_id(str(process_id)).history
-        starts = [index for index, event in enumerate(history) if event.type == "decision_started"]
-        since = starts[-1] if starts else 0
-        return [
-            event.decision  # type: ignore[attr-defined]
-            for event in history[since:]
-            if event.type == "decision_rejected"
-        ]
+    def complete_decision_task(
+        self, task: DecisionTask, decisions: Decision | Sequence[Decision]
+    ) -> None:
+        with self._call(_CallContext(task=task, process=task.process)) as call:
+            self.parent.complete_decision_task(task, decisions)
+            call.signals.append(
+                (self.on_complete_decision_task, {"task": task, "decisions": decisions})
+            )
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
-        self.parent.fail_decision_task(task, reason, details)
-        self.on_decision_failed.send(
-            self, task=task, process_id=task.process.id, reason=reason, details=details
-        )
-
-    def _announce_decision(self, process: Process, decision: Decision) -> None:
-        common = {"process": process, "process_id": process.id}
-        if isinstance(decision, ScheduleActivity):
-            self.on_activity_scheduled.send(
-                self, activity_execution=decision_execution(decision), **common
-            )
-        elif isinstance(decision, CancelActivity):
-            self.on_activity_canceled.send(self, activity_id=decision.id, **common)
-        elif isinstance(decision, CompleteProcess):
-            self.on_process_completed.send(self, result=decision.result, **common)
-        elif isinstance(decision, CancelProcess):
-            self.on_process_canceled.send(self, details=decision.details, **common)
-        elif isinstance(decision, FailProcess):
-            self.on_process_failed.send(
-                self, reason=decision.reason, details=decision.details, **common
-            )
-        elif isinstance(decision, Timer):
-            self.on_timer_started.send(self, timer=decision, **common)
-        elif isinstance(decision, StartChildProcess):
-            self.on_child_process_started.send(
-                self, child=decision.process, child_process_id=decision.process.id, **common
-            )
-
-    # activities
+        with self._call(_CallContext(task=task, process=task.process)):
+            self.parent.fail_decision_task(task, reason, details)
 
     def poll_activity_task(
         self,
         category: str = "default",
         identity: str | None = None,
         activities: Sequence[str] | None = None,
-    ) -> Any:
-        task = self.parent.poll_activity_task(category, identity, activities)
-        if task is not None:
-            self.on_activity_started.send(
-                self,
-                task=task,
-                activity_execution=task.activity_execution,
-                process_id=task.process_id,
-            )
+    ) -> ActivityTask | None:
+        with self._call() as call:
+            task = self.parent.poll_activity_task(category, identity, activities)
+            call.task = task
         return task
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
-        cancel_requested = self.parent.heartbeat_activity_task(task)
-        self.on_activity_heartbeat.send(
-            self, task=task, process_id=task.process_id, cancel_requested=cancel_requested
-        )
+        with self._call(_CallContext(task=task)) as call:
+            cancel_requested = self.parent.heartbeat_activity_task(task)
+            call.signals.append(
+                (
+                    self.on_activity_heartbeat,
+                    {
+                        "task": task,
+                        "process_id": task.process_id,
+                        "cancel_requested": cancel_requested,
+                    },
+                )
+            )
         return cancel_requested
 
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
-        self.parent.complete_activity_task(task, result)
-        self.on_complete_activity_task.send(self, task=task, result=result)
-        common = {"activity_execution": task.activity_execution, "process_id": task.process_id}
-        if isinstance(result, ActivityCompleted):
-            self.on_activity_completed.send(self, result=result.result, **common)
-        elif isinstance(result, ActivityCanceled):
-            self.on_activity_canceled.send(self, details=result.details, **common)
-        elif isinstance(result, ActivityFailed):
-            self.on_activity_failed.send(
-                self, reason=result.reason, details=result.details, **common
-            )
-        elif isinstance(result, ActivityTimedOut):
-            self.on_activity_timedout.send(self, details=result.details, **common)
+        with self._call(_CallContext(task=task)) as call:
+            self.parent.complete_activity_task(task, result)
+            call.signals.append((self.on_complete_activity_task, {"task": task, "result": result}))
+
+
+class _CallContext:
+    """What one call of the wrapper knows, to put in the signals of the events it caused."""
+
+    def __init__(
+        self, task: ActivityTask | DecisionTask | None = None, process: Process | None = None
+    ) -> None:
+        self.task = task
+        self.process = process
+        self.process_started: Process | None = None
+        self.events: list[PublishedEvent] = []
+        self.signals: list[tuple[Any, dict[str, Any]]] = []
 
 
 def decision_execution(decision: ScheduleActivity) -> ActivityExecution:

@@ -1,20 +1,22 @@
 """The in-memory store: the twin of the SQL stores, for tests and development.
 
-Thread-safe: one lock makes each engine call atomic, and a condition wakes idle
-workers the moment another thread commits.
+Thread-safe: one lock makes each unit of work atomic, and a condition wakes idle
+workers the moment another thread commits. It has no rollback: the engine checks
+everything a caller passes before its first write, so a unit that raises has
+written nothing, or (a refusal) only what it commits anyway.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from ..clock import Clock, utcnow
+from ..engine import Engine
 from ..engine.records import (
     ActivityRecord,
     ActivityState,
@@ -23,9 +25,10 @@ from ..engine.records import (
     TimerRecord,
 )
 from ..events import Event
-from .engine_backend import EngineBackend
+from ..observe import PublishedEvent
 
 R = TypeVar("R")
+V = TypeVar("V")
 
 
 def _copy(record: R | None) -> R | None:
@@ -63,6 +66,38 @@ class _DueHeap:
         return None
 
 
+class _ReadyQueue:
+    """The scheduled decisions of one category in claim order: ready earliest first,
+    then the run started first. Entries go stale when a run moves, and are dropped
+    when met; the head is the answer unless a worker filters by workflow."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, str]] = []
+
+    def push(self, ready_at: datetime, seq: int, run_id: str) -> None:
+        heapq.heappush(self._heap, (ready_at, seq, run_id))
+
+    def first(
+        self,
+        now: datetime,
+        current: Callable[[str], datetime | None],
+        accepts: Callable[[str], bool],
+    ) -> str | None:
+        heap = self._heap
+        while heap and current(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)
+        if not heap or heap[0][0] > now:
+            return None
+        if accepts(heap[0][2]):
+            return heap[0][2]
+        for ready_at, _, run_id in sorted(heap):
+            if ready_at > now:
+                return None
+            if current(run_id) == ready_at and accepts(run_id):
+                return run_id
+        return None
+
+
 class MemoryData:
     def __init__(self) -> None:
         self.runs: dict[str, ProcessRecord] = {}
@@ -73,7 +108,8 @@ class MemoryData:
         self.activities_by_run: dict[str, set[str]] = {}
         self.timers: dict[tuple[str, str], TimerRecord] = {}
         self.timers_by_run: dict[str, set[str]] = {}
-        self.decision_queues: dict[str, dict[str, None]] = {}
+        self.run_seq: dict[str, int] = {}
+        self.decision_queues: dict[str, _ReadyQueue] = {}
         self.activity_queues: dict[str, dict[tuple[str, str], None]] = {}
         self.due_runs = _DueHeap()
         self.due_activities = _DueHeap()
@@ -85,10 +121,12 @@ class MemoryTransaction:
     def __init__(self, data: MemoryData) -> None:
         self.d = data
         self.dirty = False
+        self.appended: list[PublishedEvent] = []
 
     # processes
 
     def insert_process(self, record: ProcessRecord) -> None:
+        self.d.run_seq[record.run_id] = len(self.d.run_seq)
         self.d.runs_by_process.setdefault(record.process_id, []).append(record.run_id)
         self.d.histories[record.run_id] = []
         self._store_run(replace(record))
@@ -105,16 +143,21 @@ class MemoryTransaction:
             d.open_runs[record.process_id] = record.run_id
         elif d.open_runs.get(record.process_id) == record.run_id:
             del d.open_runs[record.process_id]
-        queue = d.decision_queues.setdefault(record.category, {})
-        if record.decision == DecisionState.SCHEDULED:
-            queue.setdefault(record.run_id, None)
-            if record.decision_failures and (
-                previous is None or previous.decision_ready_at != record.decision_ready_at
-            ):
-                # Only a backoff delays a decision; ready ones need no timer to wake a worker.
-                d.delayed_decisions.push(record.decision_ready_at, record.run_id)
-        else:
-            queue.pop(record.run_id, None)
+        ready_at = record.decision_ready_at
+        if (
+            record.decision == DecisionState.SCHEDULED
+            and ready_at is not None
+            and (
+                previous is None
+                or previous.decision != DecisionState.SCHEDULED
+                or previous.decision_ready_at != ready_at
+            )
+        ):
+            queue = d.decision_queues.setdefault(record.category, _ReadyQueue())
+            queue.push(ready_at, d.run_seq[record.run_id], record.run_id)
+        delayed = record.decision_delayed_until
+        if previous is None or previous.decision_delayed_until != delayed:
+            d.delayed_decisions.push(delayed, record.run_id)
         if previous is None or previous.due_at != record.due_at:
             d.due_runs.push(record.due_at, record.run_id)
 
@@ -135,6 +178,7 @@ class MemoryTransaction:
     def list_runs(
         self, workflow: str | None, tag: str | None, statuses: Sequence[str]
     ) -> list[ProcessRecord]:
+        """Oldest first: runs are kept in the order they started."""
         return [
             replace(run)
             for run in self.d.runs.values()
@@ -152,9 +196,13 @@ class MemoryTransaction:
 
     # history
 
-    def append_events(self, run_id: str, events: Iterable[Event]) -> None:
+    def append_events(self, run: ProcessRecord, events: Iterable[Event]) -> None:
         self.dirty = True
-        self.d.histories[run_id].extend(events)
+        added = list(events)
+        self.d.histories[run.run_id].extend(added)
+        self.appended.extend(
+            PublishedEvent(run.process_id, run.run_id, run.workflow, event) for event in added
+        )
 
     def history(self, run_id: str) -> list[Event]:
         return list(self.d.histories.get(run_id, ()))
@@ -220,13 +268,23 @@ class MemoryTransaction:
     def next_decision(
         self, category: str, now: datetime, workflows: Sequence[str] | None = None
     ) -> ProcessRecord | None:
-        for run_id in self.d.decision_queues.get(category, {}):
-            run = self.d.runs[run_id]
-            if workflows is not None and run.workflow not in workflows:
-                continue
-            if run.decision_ready_at is None or run.decision_ready_at <= now:
-                return replace(run)
-        return None
+        queue = self.d.decision_queues.get(category)
+        if queue is None:
+            return None
+        runs = self.d.runs
+        names = None if workflows is None else frozenset(workflows)
+        run_id = queue.first(
+            now,
+            self._ready_at,
+            lambda run_id: names is None or runs[run_id].workflow in names,
+        )
+        return None if run_id is None else replace(runs[run_id])
+
+    def _ready_at(self, run_id: str) -> datetime | None:
+        run = self.d.runs.get(run_id)
+        if run is None or run.decision != DecisionState.SCHEDULED:
+            return None
+        return run.decision_ready_at
 
     def next_activity(
         self, category: str, activities: Sequence[str] | None = None
@@ -263,9 +321,7 @@ class MemoryTransaction:
 
     def _delayed_decision_due(self, run_id: str) -> datetime | None:
         run = self.d.runs.get(run_id)
-        if run is None or run.decision != DecisionState.SCHEDULED:
-            return None
-        return run.decision_ready_at
+        return None if run is None else run.decision_delayed_until
 
 
 class MemoryStore:
@@ -274,14 +330,15 @@ class MemoryStore:
         self._changed = threading.Condition(threading.RLock())
         self._version = 0
 
-    @contextmanager
-    def transaction(self) -> Iterator[MemoryTransaction]:
+    def run(self, work: Callable[[MemoryTransaction], V]) -> V:
         with self._changed:
             tx = MemoryTransaction(self._data)
-            yield tx
-            if tx.dirty:
-                self._version += 1
-                self._changed.notify_all()
+            try:
+                return work(tx)
+            finally:
+                if tx.dirty:
+                    self._version += 1
+                    self._changed.notify_all()
 
     def next_due_at(self) -> datetime | None:
         with self._changed:
@@ -306,7 +363,7 @@ class MemoryStore:
         pass
 
 
-class MemoryBackend(EngineBackend):
+class MemoryBackend(Engine):
     """Keeps everything in this Python process; thread-safe, gone when it exits."""
 
     def __init__(self, clock: Clock = utcnow) -> None:

@@ -44,7 +44,6 @@ refused.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import random
@@ -68,15 +67,13 @@ from ..exceptions import (
     BackendConfigurationError,
     BackendError,
     BackendUnavailableError,
-    PyworkflowError,
 )
-from .engine_backend import EngineBackend
 from .sql import migrations, queries, record_schema_version
 from .sql.connections import ThreadConnections
 from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_CONNECT_TIMEOUT = 10
 # How often a call is tried when PostgreSQL aborts it for a conflict.
 ATTEMPTS = 8
@@ -89,7 +86,7 @@ LISTEN_POLL = 0.25
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _WRITES = ("insert_", "update_", "delete_")
 
-F = TypeVar("F", bound=Callable[..., Any])
+V = TypeVar("V")
 
 
 class ConflictError(BackendBusyError):
@@ -252,8 +249,20 @@ class PostgresStore:
 
     # -- the Store protocol ----------------------------------------------------------
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def run(self, work: Callable[[SQLTransaction], V]) -> V:
+        """``work`` in one transaction, run again from the start (a few times, after a
+        short random pause) while PostgreSQL aborts it for a conflict: nothing of an
+        aborted try was written, and a fresh one sees what the other committed."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with _Transaction(self) as tx:
+                    return work(tx)
+            except ConflictError:
+                if attempt == ATTEMPTS:
+                    raise
+                # Spread the retries of transactions that collided, so they do not again.
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")
 
     def next_due_at(self) -> datetime | None:
         connection = self._connection()
@@ -422,13 +431,8 @@ class _PostgresTransaction(SQLTransaction):
 
 
 class _Transaction:
-    """One transaction on the thread's connection.
-
-    A body that ends normally commits. A body that raises a PyworkflowError has
-    refused its caller after deciding from what it read, and what it wrote on
-    the way, such as deadlines found expired, stays written (as in the memory
-    and SQLite stores). Any other exception rolls everything back.
-    """
+    """One transaction on the thread's connection: a body that ends normally
+    commits, one that raises rolls everything back."""
 
     __slots__ = ("_store", "_connection", "_tx")
 
@@ -450,9 +454,8 @@ class _Transaction:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        refused = isinstance(error, PyworkflowError) and not isinstance(error, BackendError)
         connection = self._connection
-        if kind is None or refused:
+        if kind is None:
             try:
                 assert self._tx is not None
                 if self._tx.wrote:
@@ -489,36 +492,7 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "unknown error"
 
 
-def retry_conflicts(method: F) -> F:
-    """``method``, called again (a few times, after a short random pause) while it
-    fails with :class:`ConflictError`: for calls that are one transaction each."""
-
-    @functools.wraps(method)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return method(*args, **kwargs)
-            except ConflictError:
-                if attempt == ATTEMPTS:
-                    raise
-                # Spread the retries of transactions that collided, so they do not again.
-                time.sleep(random.uniform(0, 0.002 * 2**attempt))
-        raise AssertionError("unreachable")
-
-    return call  # type: ignore[return-value]
-
-
-class _RetryingEngine(Engine):
-    """The engine, each call of which is one transaction, run again when PostgreSQL
-    aborted it for a conflict (see the module's notes): nothing of it was written."""
-
-
-for _name, _method in list(vars(Engine).items()):
-    if not _name.startswith("_") and callable(_method):
-        setattr(_RetryingEngine, _name, retry_conflicts(_method))
-
-
-class PostgresBackend(EngineBackend):
+class PostgresBackend(Engine):
     """Processes kept in a PostgreSQL database shared by workers on many machines.
 
     ``schema`` keeps pyworkflow's tables in their own PostgreSQL schema (created
@@ -534,7 +508,6 @@ class PostgresBackend(EngineBackend):
     ) -> None:
         store = PostgresStore(dsn, schema=schema, connect_timeout=connect_timeout)
         super().__init__(store, clock=clock)
-        self.engine = _RetryingEngine(store, self.registry, clock)
         self.where = store.where
         self.schema = schema
 
@@ -543,4 +516,4 @@ class PostgresBackend(EngineBackend):
         return f"PostgresBackend({self.where!r}{schema})"
 
 
-__all__ = ["PostgresBackend", "PostgresStore", "ConflictError", "SCHEMA_VERSION", "retry_conflicts"]
+__all__ = ["PostgresBackend", "PostgresStore", "ConflictError", "SCHEMA_VERSION"]

@@ -29,24 +29,26 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from ..clock import Clock, utcnow
+from ..engine import Engine
 from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
     BackendError,
-    PyworkflowError,
 )
-from .engine_backend import EngineBackend
 from .sql import migrations, queries, record_schema_version
 from .sql.connections import ThreadConnections
 from .sql.rows import from_micros
 from .sql.transaction import SQLTransaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+V = TypeVar("V")
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = 10.0
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -185,8 +187,9 @@ class SQLiteStore:
 
     # -- the Store protocol ------------------------------------------------------------
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self)
+    def run(self, work: Callable[[SQLTransaction], V]) -> V:
+        with _Transaction(self) as tx:
+            return work(tx)
 
     def next_due_at(self) -> datetime | None:
         connection = self._connection()
@@ -194,12 +197,7 @@ class SQLiteStore:
         try:
             moments = [
                 connection.execute(sql[name]).fetchone()[0]
-                for name in (
-                    "earliest_run_due",
-                    "earliest_activity_due",
-                    "earliest_timer_due",
-                    "earliest_delayed_decision",
-                )
+                for name in ("earliest_run_wake", "earliest_activity_due", "earliest_timer_due")
             ]
         except sqlite3.Error as error:
             raise self._error(error) from None
@@ -249,14 +247,8 @@ class SQLiteStore:
 
 
 class _Transaction:
-    """One ``BEGIN IMMEDIATE`` ... ``COMMIT``.
-
-    A body that ends normally commits. A body that raises a PyworkflowError has
-    refused its caller (a late completion, a closed process) after deciding from
-    what it read, and what it wrote on the way, such as deadlines found expired,
-    stays written: exactly as in the memory store, which has no rollback. Any
-    other exception is a failure, and rolls everything back.
-    """
+    """One ``BEGIN IMMEDIATE`` ... ``COMMIT``: a body that ends normally commits, one
+    that raises rolls everything back."""
 
     __slots__ = ("_store", "_connection", "_changes")
 
@@ -279,8 +271,7 @@ class _Transaction:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        refused = isinstance(error, PyworkflowError) and not isinstance(error, BackendError)
-        if kind is None or refused:
+        if kind is None:
             self._commit()
             return
         _rollback(self._connection)
@@ -362,7 +353,7 @@ def _split_script(script: str) -> list[str]:
     return statements
 
 
-class SQLiteBackend(EngineBackend):
+class SQLiteBackend(Engine):
     """Processes kept in a SQLite file that several worker processes may share.
 
     ``create=False`` opens only a database that exists: a command that reads or

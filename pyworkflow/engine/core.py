@@ -1,9 +1,12 @@
 """The SWF rules, once. Memory, SQLite and PostgreSQL differ only in their store.
 
-Each public method is one transaction: it reads the rows it needs, applies the
-rule, and writes the result back. Everything a caller passes is checked before
-the first write, so a refused call changes nothing. The clock is read inside
-the transaction, once the write lock is held, so event times follow commit order.
+The engine *is* their backend: each public method is the Backend contract's,
+and one unit of work of the store (``_transact``): it reads the rows it needs,
+applies the rule, writes the result back, and, once committed, publishes the
+events it appended to the backend's observers. Everything a caller passes is
+checked before the first write, so a call refused for its arguments changes
+nothing. The clock is read inside the transaction, once the write lock is held,
+so event times follow commit order.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
+from ..backend.base import Backend
 from ..clock import Clock, utcnow
 from ..decision import (
     CHILD_POLICIES,
@@ -32,6 +36,7 @@ from ..decision import (
     StartChildProcess,
     Timer,
 )
+from ..defaults import Defaults
 from ..events import (
     ActivityEvent,
     ActivityStartedEvent,
@@ -50,14 +55,17 @@ from ..events import (
     TimerEvent,
 )
 from ..exceptions import (
+    BackendError,
     InvalidDecisionError,
     ProcessAlreadyOpenException,
     ProcessClosedException,
+    PyworkflowError,
     UnknownActivityException,
     UnknownDecisionException,
     UnknownProcessException,
     UnknownWorkflowException,
 )
+from ..observe import PublishedEvent
 from ..payload import check_payload
 from ..process import (
     Process,
@@ -112,11 +120,37 @@ class Registry:
             raise UnknownWorkflowException(f"workflow {name!r} is not registered") from None
 
 
-class Engine:
-    def __init__(self, store: Store, registry: Registry, clock: Clock = utcnow) -> None:
+class Engine(Backend):
+    """The backend of every store: ``MemoryBackend``, ``SQLiteBackend`` and
+    ``PostgresBackend`` are this class over their store."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
         self.store = store
-        self.registry = registry
         self.clock = clock
+        self.registry = Registry()
+
+    # -- registration ------------------------------------------------------------------
+
+    def register_workflow(
+        self,
+        name: str,
+        category: str = Defaults.DECISION_CATEGORY,
+        timeout: float = Defaults.WORKFLOW_TIMEOUT,
+        decision_timeout: float = Defaults.DECISION_TIMEOUT,
+    ) -> None:
+        self.registry.workflows[name] = WorkflowType(name, category, timeout, decision_timeout)
+
+    def register_activity(
+        self,
+        name: str,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        scheduled_timeout: float = Defaults.ACTIVITY_SCHEDULED_TIMEOUT,
+        execution_timeout: float = Defaults.ACTIVITY_EXECUTION_TIMEOUT,
+        heartbeat_timeout: float = Defaults.ACTIVITY_HEARTBEAT_TIMEOUT,
+    ) -> None:
+        self.registry.activities[name] = ActivityType(
+            name, category, scheduled_timeout, execution_timeout, heartbeat_timeout
+        )
 
     # -- starting and steering processes -------------------------------------------
 
@@ -125,18 +159,19 @@ class Engine:
         input = check_payload(process.input, "input")
         tags = _check_tags(process.tags)
         process_id = process.id or str(uuid4())
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+
+        def start(tx: Transaction, now: datetime) -> str:
             running = tx.get_open_run(process_id)
             if running is not None and self._expire_run(tx, running, now).is_open:
                 raise ProcessAlreadyOpenException(f"process {process_id!r} is already open")
             self._open_run(tx, workflow, process_id, input, tags, now, parent=None)
-        return process_id
+            return process_id
 
-    def signal_process(self, process_id: str, name: str, data: Any = None) -> None:
+        return self._transact(start)
+
+    def signal_process(self, process_id: str, signal_name: str, data: Any = None) -> None:
         data = check_payload(data, "signal data")
-        signal = Signal(name, data)
+        signal = Signal(signal_name, data)
         self._steer(
             process_id, lambda tx, run, now: self._deliver(tx, run, SignalEvent(signal, now), now)
         )
@@ -153,7 +188,7 @@ class Engine:
         details = check_payload(details, "details")
 
         def cancel(tx: Transaction, run: ProcessRecord, now: datetime) -> None:
-            tx.append_events(run.run_id, [DecisionEvent(CancelProcess(details), now)])
+            tx.append_events(run, [DecisionEvent(CancelProcess(details), now)])
             self._close(tx, run, ProcessCanceled(details), now)
 
         self._steer(process_id, cancel)
@@ -166,9 +201,7 @@ class Engine:
     def _steer(
         self, process_id: str, action: Callable[[Transaction, ProcessRecord, datetime], None]
     ) -> None:
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+        def steer(tx: Transaction, now: datetime) -> None:
             run = tx.get_open_run(process_id)
             if run is not None:
                 run = self._expire_run(tx, run, now)
@@ -178,40 +211,38 @@ class Engine:
                 raise ProcessClosedException(f"process {process_id!r} is closed")
             action(tx, run, now)
 
+        self._transact(steer)
+
     # -- reading -----------------------------------------------------------------------
 
     def process_by_id(self, process_id: str) -> Process:
-        with self.store.transaction() as tx:
-            self._expire_due(tx, self.clock())
+        def read(tx: Transaction, now: datetime) -> Process:
             run = tx.get_latest_run(process_id)
             if run is None:
                 raise UnknownProcessException(f"no process with id {process_id!r}")
             return _as_process(run, tx.history(run.run_id))
 
+        return self._transact(read)
+
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:
         statuses = _statuses(status)
-        with self.store.transaction() as tx:
-            self._expire_due(tx, self.clock())
-            runs = tx.list_runs(workflow, tag, statuses)
+        runs = self._transact(lambda tx, now: tx.list_runs(workflow, tag, statuses))
         return [_as_process(run, history_loader=self._history_loader(run.run_id)) for run in runs]
 
     def _history_loader(self, run_id: str) -> Callable[[], list[Event]]:
-        def load() -> list[Event]:
-            with self.store.transaction() as tx:
-                return tx.history(run_id)
-
-        return load
+        return lambda: self.store.run(lambda tx: tx.history(run_id))
 
     # -- decision tasks ------------------------------------------------------------------
 
-    def claim_decision_task(
-        self, category: str, workflows: Sequence[str] | None = None
+    def poll_decision_task(
+        self,
+        category: str = Defaults.DECISION_CATEGORY,
+        identity: str | None = None,
+        workflows: Sequence[str] | None = None,
     ) -> DecisionTask | None:
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+        def claim(tx: Transaction, now: datetime) -> DecisionTask | None:
             while True:
                 run = tx.next_decision(category, now, workflows)
                 if run is None:
@@ -223,43 +254,49 @@ class Engine:
             run.decision_token = str(uuid4())
             run.decision_deadline = _after(now, run.decision_timeout)
             run.decision_attempts += 1
-            tx.append_events(run.run_id, [DecisionStartedEvent(now)])
+            tx.append_events(run, [DecisionStartedEvent(now, identity=identity)])
             tx.update_process(run)
-            process = _as_process(run, tx.history(run.run_id))
-        context = {
-            "run_id": run.run_id,
-            "token": run.decision_token,
-            "attempt": run.decision_failures + 1,
-        }
-        return DecisionTask(process, context=context)
+            context = {
+                "run_id": run.run_id,
+                "token": run.decision_token,
+                "attempt": run.decision_failures + 1,
+            }
+            return DecisionTask(_as_process(run, tx.history(run.run_id)), context=context)
 
-    def complete_decision_task(self, task: DecisionTask, decisions: Sequence[Decision]) -> None:
-        decisions = _check_decisions(decisions)
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+        return self._transact(claim)
+
+    def complete_decision_task(
+        self, task: DecisionTask, decisions: Decision | Sequence[Decision]
+    ) -> None:
+        """Record ``decisions`` (one, or a list, as ``decide()`` may return) and apply them."""
+        checked = _check_decisions([decisions] if isinstance(decisions, Decision) else decisions)
+
+        def complete(tx: Transaction, now: datetime) -> None:
             run = self._held_decision(tx, task, now)
-            for decision in decisions:
+            for decision in checked:
                 if not run.is_open:
                     break
-                tx.append_events(run.run_id, [DecisionEvent(decision, now)])
+                tx.append_events(run, [DecisionEvent(decision, now)])
                 self._apply(tx, run, decision, now)
             if run.is_open:
                 run.release_decision(now if run.decision_again else None)
                 run.decision_failures = 0
                 tx.update_process(run)
 
+        self._transact(complete)
+
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         """Record that the decider could not decide, and offer the task again after a backoff."""
         reason, details = _jsonable(reason), _jsonable(details)
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+
+        def fail(tx: Transaction, now: datetime) -> None:
             run = self._held_decision(tx, task, now)
-            tx.append_events(run.run_id, [DecisionFailedEvent(reason, details, now)])
+            tx.append_events(run, [DecisionFailedEvent(reason, details, now)])
             run.decision_failures += 1
             run.release_decision(_after(now, decision_backoff(run.decision_failures)))
             tx.update_process(run)
+
+        self._transact(fail)
 
     def _held_decision(self, tx: Transaction, task: DecisionTask, now: datetime) -> ProcessRecord:
         run = tx.get_run(str(task.context.get("run_id")))
@@ -281,7 +318,7 @@ class Engine:
     ) -> None:
         rejection = self._apply_or_reject(tx, run, decision, now)
         if rejection:
-            tx.append_events(run.run_id, [DecisionRejectedEvent(decision, rejection, now)])
+            tx.append_events(run, [DecisionRejectedEvent(decision, rejection, now)])
             self._schedule_decision(run, now)
 
     def _apply_or_reject(
@@ -354,9 +391,7 @@ class Engine:
             return f"no open activity with id {decision.id!r}"
         if activity.state == ActivityState.SCHEDULED:
             tx.delete_activity(run.run_id, decision.id)
-            tx.append_events(
-                run.run_id, [ActivityEvent(activity.execution, ActivityCanceled(), now)]
-            )
+            tx.append_events(run, [ActivityEvent(activity.execution, ActivityCanceled(), now)])
             self._schedule_decision(run, now)
         else:
             # A running activity learns of it at its next heartbeat and reports the outcome.
@@ -381,7 +416,7 @@ class Engine:
         else:
             event = CancelRequestedEvent(decision.details, now)
         if target is run:
-            tx.append_events(run.run_id, [event])
+            tx.append_events(run, [event])
             self._schedule_decision(run, now)
         else:
             self._deliver(tx, target, event, now)
@@ -428,19 +463,20 @@ class Engine:
 
     # -- activity tasks ------------------------------------------------------------------
 
-    def claim_activity_task(
-        self, category: str, activities: Sequence[str] | None = None
+    def poll_activity_task(
+        self,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        identity: str | None = None,
+        activities: Sequence[str] | None = None,
     ) -> ActivityTask | None:
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+        def claim(tx: Transaction, now: datetime) -> ActivityTask | None:
             while True:
                 activity = tx.next_activity(category, activities)
                 if activity is None:
                     return None
                 # Past a deadline the sweep did not reach: it timed out, it is not offered.
                 run = tx.get_run(activity.run_id)
-                if run is not None and not self._expire_run(tx, run, now).is_open:
+                if run is None or not self._expire_run(tx, run, now).is_open:
                     continue
                 if activity.due_at > now:
                     break
@@ -452,27 +488,36 @@ class Engine:
             activity.execution_deadline = _after(now, activity.execution_timeout)
             activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
             tx.update_activity(activity)
-            tx.append_events(activity.run_id, [ActivityStartedEvent(activity.execution, now)])
-        context = {"run_id": activity.run_id, "token": activity.token, "attempt": activity.attempt}
-        return ActivityTask(activity.execution, process_id=activity.process_id, context=context)
+            started = ActivityStartedEvent(activity.execution, now, identity=identity)
+            tx.append_events(run, [started])
+            context = {
+                "run_id": activity.run_id,
+                "token": activity.token,
+                "attempt": activity.attempt,
+            }
+            return ActivityTask(
+                activity.execution, process_id=activity.process_id, context=context
+            )
+
+        return self._transact(claim)
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
         """Extend the heartbeat deadline; answer whether cancellation was requested."""
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+
+        def heartbeat(tx: Transaction, now: datetime) -> bool:
             activity = self._held_activity(tx, task, now)
             activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
             tx.update_activity(activity)
             return activity.cancel_requested
 
+        return self._transact(heartbeat)
+
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
         if not isinstance(result, ActivityResult):
             raise TypeError(f"an activity result is needed, not {type(result).__name__}")
         result = _with_payloads(result, {name: f"result.{name}" for name in result._fields})
-        with self.store.transaction() as tx:
-            now = self.clock()
-            self._expire_due(tx, now)
+
+        def complete(tx: Transaction, now: datetime) -> None:
             activity = self._held_activity(tx, task, now)
             run = tx.get_run(activity.run_id)
             tx.delete_activity(activity.run_id, activity.activity_id)
@@ -480,12 +525,54 @@ class Engine:
                 return
             self._deliver(tx, run, ActivityEvent(activity.execution, result, now), now)
 
+        self._transact(complete)
+
     # -- time ------------------------------------------------------------------------------
 
     def expire_due(self) -> None:
-        with self.store.transaction() as tx:
+        """Apply every deadline that has passed; workers' polls do this as they go."""
+        self._transact(lambda tx, now: None)
+
+    def wait_for_work(self, timeout: float) -> bool:
+        # A deadline already past was handled by the last poll, or is another
+        # category's work: only a future one shortens the wait.
+        due = self.store.next_due_at()
+        now = self.clock()
+        if due is not None and due > now and (due - now).total_seconds() <= timeout:
+            self.store.wait_for_change((due - now).total_seconds())
+            return True
+        return self.store.wait_for_change(timeout) if timeout > 0 else False
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- the unit of work --------------------------------------------------------------------
+
+    def _transact(self, work: Callable[[Transaction, datetime], V]) -> V:
+        """Run ``work`` as one transaction of the store, after the deadlines due, and
+        publish what it appended once that is committed.
+
+        A call the rules refuse (a late completion, a closed process) still commits
+        what it wrote on the way, such as the deadlines it found expired: the refusal
+        is decided from those writes, and undoing them would only make the next caller
+        find and write them again. Any other exception rolls the transaction back."""
+
+        def unit(tx: Transaction) -> tuple[V | None, PyworkflowError | None, list[PublishedEvent]]:
             now = self.clock()
             self._expire_due(tx, now)
+            try:
+                return work(tx, now), None, tx.appended
+            except PyworkflowError as refusal:
+                if isinstance(refusal, BackendError):
+                    raise
+                return None, refusal, tx.appended
+
+        value, refusal, appended = self.store.run(unit)
+        if appended:
+            self.publish(appended)
+        if refusal is not None:
+            raise refusal
+        return value  # type: ignore[return-value]
 
     def _expire_due(self, tx: Transaction, now: datetime) -> None:
         for activity in tx.due_activities(now, DUE_BATCH):
@@ -517,14 +604,14 @@ class Engine:
         if not run.is_open:
             return run
         if run.timeout_at is not None and run.timeout_at <= now:
-            tx.append_events(run.run_id, [ProcessTimedOutEvent(now)])
+            tx.append_events(run, [ProcessTimedOutEvent(now)])
             self._close(tx, run, ProcessTimedOut(), now)
         elif (
             run.decision == DecisionState.STARTED
             and run.decision_deadline is not None
             and run.decision_deadline <= now
         ):
-            tx.append_events(run.run_id, [DecisionTimedOutEvent(now)])
+            tx.append_events(run, [DecisionTimedOutEvent(now)])
             run.release_decision(now)
             tx.update_process(run)
         return run
@@ -577,12 +664,12 @@ class Engine:
             decision_ready_at=now,
         )
         tx.insert_process(run)
-        tx.append_events(run.run_id, [ProcessStartedEvent(now)])
+        tx.append_events(run, [ProcessStartedEvent(now)])
         return run
 
     def _deliver(self, tx: Transaction, run: ProcessRecord, event: Event, now: datetime) -> None:
         """Append an event that the decider must see, and make sure it gets to see it."""
-        tx.append_events(run.run_id, [event])
+        tx.append_events(run, [event])
         self._schedule_decision(run, now)
         tx.update_process(run)
 
@@ -597,7 +684,7 @@ class Engine:
     def _terminate(
         self, tx: Transaction, run: ProcessRecord, reason: Any, details: Any, now: datetime
     ) -> None:
-        tx.append_events(run.run_id, [ProcessTerminatedEvent(reason, details, now)])
+        tx.append_events(run, [ProcessTerminatedEvent(reason, details, now)])
         self._close(tx, run, ProcessTerminated(reason, details), now)
 
     def _close(

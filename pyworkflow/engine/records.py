@@ -78,11 +78,28 @@ class ProcessRecord:
 
     @property
     def due_at(self) -> datetime | None:
-        """The earliest moment the engine must act on this run without being asked."""
+        """The earliest moment the engine must act on this run without being asked:
+        the run's timeout, or the deadline of the decision task a decider holds."""
         candidates = [self.timeout_at]
         if self.decision == DecisionState.STARTED:
             candidates.append(self.decision_deadline)
         present = [moment for moment in candidates if moment is not None]
+        return min(present) if present else None
+
+    @property
+    def decision_delayed_until(self) -> datetime | None:
+        """When a decision held back after a failure becomes ready; None for one that
+        was ready when scheduled (nothing needs to wake for it: its write did)."""
+        if self.decision == DecisionState.SCHEDULED and self.decision_failures > 0:
+            return self.decision_ready_at
+        return None
+
+    @property
+    def wake_at(self) -> datetime | None:
+        """The earliest moment a worker must look at this run though nobody wrote:
+        a deadline, or a delayed decision becoming ready. Stores index it, so an idle
+        worker knows exactly how long it may sleep."""
+        present = [m for m in (self.due_at, self.decision_delayed_until) if m is not None]
         return min(present) if present else None
 
 

@@ -1,23 +1,32 @@
 """The storage contract: what memory, SQLite and PostgreSQL each implement.
 
-A store only keeps rows and finds them by index; it never decides what an event
-means. All of that lives in :mod:`pyworkflow.engine.core`, written once.
+A store keeps rows, finds them by index, and owns the unit of work: ``run``
+begins a transaction, commits it, rolls it back on an exception, and tries it
+again where the database aborted it for a conflict. It never decides what an
+event means: all of that lives in :mod:`pyworkflow.engine.core`, written once.
+The order in which claims hand out tasks is part of this contract (see
+``next_decision`` and ``next_activity``), held by the store suite in the tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from ..events import Event
+from ..observe import PublishedEvent
 from .records import ActivityRecord, ProcessRecord, TimerRecord
+
+V = TypeVar("V")
 
 
 class Transaction(Protocol):
     """One atomic unit of work. Records handed out are copies: change them, then
     write them back with ``update_*``."""
+
+    #: The events appended so far, in order: what is published once this commits.
+    appended: list[PublishedEvent]
 
     # processes
     def insert_process(self, record: ProcessRecord) -> None: ...
@@ -31,7 +40,7 @@ class Transaction(Protocol):
     def open_children(self, parent_run: str) -> list[ProcessRecord]: ...
 
     # history
-    def append_events(self, run_id: str, events: Iterable[Event]) -> None: ...
+    def append_events(self, run: ProcessRecord, events: Iterable[Event]) -> None: ...
     def history(self, run_id: str) -> list[Event]: ...
 
     # activities
@@ -52,20 +61,32 @@ class Transaction(Protocol):
     # worker never takes a task it has no code for.
     def next_decision(
         self, category: str, now: datetime, workflows: Sequence[str] | None = None
-    ) -> ProcessRecord | None: ...
+    ) -> ProcessRecord | None:
+        """The scheduled decision of ``category`` whose ``decision_ready_at`` is at or
+        before ``now``: the one ready earliest, and of those the run started first."""
+        ...
+
     def next_activity(
         self, category: str, activities: Sequence[str] | None = None
-    ) -> ActivityRecord | None: ...
+    ) -> ActivityRecord | None:
+        """The scheduled activity of ``category`` that was scheduled first."""
+        ...
+
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]: ...
     def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]: ...
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]: ...
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def run(self, work: Callable[[Transaction], V]) -> V:
+        """``work`` in one transaction: committed when it returns, rolled back when it
+        raises; where the database aborted it for a conflict, run again from the start
+        on a fresh transaction, so ``work`` must not keep state between tries."""
+        ...
 
     def next_due_at(self) -> datetime | None:
-        """The earliest deadline, timer or delayed decision; lets idle workers sleep exactly."""
+        """The earliest moment a worker must look without being told: the least
+        ``wake_at`` of runs, ``due_at`` of activities and timers."""
         ...
 
     def wait_for_change(self, timeout: float) -> bool:

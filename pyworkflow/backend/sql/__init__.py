@@ -33,6 +33,7 @@ def queries(paramstyle: str = "named", dialect: str | None = None) -> dict[str, 
     statements = parse(_read("queries.sql"))
     if dialect is not None:
         statements.update(parse(_read(f"{dialect}_queries.sql")))
+    statements = {name: _expand_columns(sql) for name, sql in statements.items()}
     if paramstyle == "named":
         return statements
     if paramstyle == "pyformat":
@@ -40,6 +41,24 @@ def queries(paramstyle: str = "named", dialect: str | None = None) -> dict[str, 
             name: _PARAM.sub(r"%(\1)s", sql.replace("%", "%%")) for name, sql in statements.items()
         }
     raise ValueError(f"unknown paramstyle {paramstyle!r}; expected 'named' or 'pyformat'")
+
+
+_COLUMNS = re.compile(r"\{(:?)(runs|activities)(?::(\w+))?\}")
+
+
+def _expand_columns(sql: str) -> str:
+    """``{runs}``: the run columns, named once in :mod:`.rows`; ``{activities:a}``: the
+    activity columns of table alias ``a``; ``{:runs}``: their parameters."""
+    from .rows import ACTIVITY_COLUMNS, RUN_COLUMNS
+
+    def columns(match: re.Match[str]) -> str:
+        names = RUN_COLUMNS if match.group(2) == "runs" else ACTIVITY_COLUMNS
+        if match.group(1):
+            return ", ".join(f":{name}" for name in names)
+        alias = f"{match.group(3)}." if match.group(3) else ""
+        return ", ".join(alias + name for name in names)
+
+    return _COLUMNS.sub(columns, sql)
 
 
 def parse(text: str) -> dict[str, str]:

@@ -4,6 +4,8 @@
 -- that the partial indexes they match can be used. A claim's :names is NULL
 -- (any task) or the names a worker can run as ",A,B,"; the test for membership
 -- uses replace() and length(), which both dialects have, and no wildcards.
+-- {runs} and {activities} stand for the columns of a run and of an activity, as
+-- pyworkflow.backend.sql.rows names them once ({activities:a} with a table alias).
 
 -- name: schema_version
 SELECT version FROM pyworkflow_schema
@@ -15,17 +17,7 @@ INSERT INTO pyworkflow_schema (version) VALUES (:version)
 UPDATE pyworkflow_schema SET version = :version
 
 -- name: insert_run
-INSERT INTO runs (
-    run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts, due_at
-) VALUES (
-    :run_id, :process_id, :workflow, :category, :decision_timeout, :started_at, :input, :tags,
-    :parent_id, :parent_run, :child_policy, :status, :result, :closed_at, :timeout_at,
-    :decision, :decision_ready_at, :decision_token, :decision_deadline, :decision_again,
-    :decision_failures, :decision_attempts, :due_at
-)
+INSERT INTO runs ({runs}, due_at, wake_at) VALUES ({:runs}, :due_at, :wake_at)
 
 -- name: update_run
 UPDATE runs SET
@@ -33,51 +25,35 @@ UPDATE runs SET
     tags = :tags, decision = :decision, decision_ready_at = :decision_ready_at,
     decision_token = :decision_token, decision_deadline = :decision_deadline,
     decision_again = :decision_again, decision_failures = :decision_failures,
-    decision_attempts = :decision_attempts, due_at = :due_at
+    decision_attempts = :decision_attempts, due_at = :due_at, wake_at = :wake_at
 WHERE run_id = :run_id
 
 -- name: get_run
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts
+SELECT {runs}
 FROM runs WHERE run_id = :run_id
 
 -- name: get_open_run
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts
+SELECT {runs}
 FROM runs WHERE process_id = :process_id AND status = 'open'
 
 -- name: get_latest_run
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts
+SELECT {runs}
 FROM runs WHERE process_id = :process_id ORDER BY seq DESC LIMIT 1
 
 -- name: list_runs
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts, seq
-FROM runs WHERE status = :status AND (:workflow IS NULL OR workflow = :workflow)
+SELECT {runs}
+FROM runs
+WHERE length(replace(:statuses, ',' || status || ',', '')) < length(:statuses)
+    AND (:workflow IS NULL OR workflow = :workflow)
 ORDER BY seq
 
 -- name: open_children
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts
+SELECT {runs}
 FROM runs WHERE parent_run = :parent_run AND status = 'open'
 ORDER BY seq
 
 -- name: next_decision
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts
+SELECT {runs}
 FROM runs
 WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :now
     AND (CAST(:names AS TEXT) IS NULL
@@ -85,10 +61,7 @@ WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :
 ORDER BY decision_ready_at, seq LIMIT 1
 
 -- name: due_runs
-SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
-    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
-    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
-    decision_failures, decision_attempts
+SELECT {runs}
 FROM runs WHERE due_at IS NOT NULL AND due_at <= :now
 ORDER BY due_at LIMIT :limit
 
@@ -102,15 +75,7 @@ INSERT INTO events (run_id, seq, body) VALUES (:run_id, :seq, :body)
 SELECT body FROM events WHERE run_id = :run_id ORDER BY seq
 
 -- name: insert_activity
-INSERT INTO activities (
-    run_id, activity_id, process_id, activity, category, scheduled_at, schedule_deadline,
-    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
-    execution_deadline, heartbeat_deadline, cancel_requested, due_at
-) VALUES (
-    :run_id, :activity_id, :process_id, :activity, :category, :scheduled_at, :schedule_deadline,
-    :execution_timeout, :heartbeat_timeout, :input, :state, :token, :attempt, :started_at,
-    :execution_deadline, :heartbeat_deadline, :cancel_requested, :due_at
-)
+INSERT INTO activities ({activities}, due_at) VALUES ({:activities}, :due_at)
 
 -- name: update_activity
 UPDATE activities SET
@@ -126,24 +91,18 @@ DELETE FROM activities WHERE run_id = :run_id AND activity_id = :activity_id
 DELETE FROM activities WHERE run_id = :run_id
 
 -- name: get_activity
-SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedule_deadline,
-    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
-    execution_deadline, heartbeat_deadline, cancel_requested
+SELECT {activities}
 FROM activities WHERE run_id = :run_id AND activity_id = :activity_id
 
 -- name: next_activity
-SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedule_deadline,
-    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
-    execution_deadline, heartbeat_deadline, cancel_requested
+SELECT {activities}
 FROM activities WHERE category = :category AND state = 'scheduled'
     AND (CAST(:names AS TEXT) IS NULL
          OR length(replace(:names, ',' || activity || ',', '')) < length(:names))
 ORDER BY seq LIMIT 1
 
 -- name: due_activities
-SELECT run_id, process_id, activity_id, activity, category, scheduled_at, schedule_deadline,
-    execution_timeout, heartbeat_timeout, input, state, token, attempt, started_at,
-    execution_deadline, heartbeat_deadline, cancel_requested
+SELECT {activities}
 FROM activities WHERE due_at <= :now
 ORDER BY due_at LIMIT :limit
 
@@ -163,14 +122,11 @@ DELETE FROM timers WHERE run_id = :run_id
 SELECT run_id, timer_id, timer, due_at FROM timers WHERE due_at <= :now
 ORDER BY due_at LIMIT :limit
 
--- name: earliest_run_due
-SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL
+-- name: earliest_run_wake
+SELECT MIN(wake_at) FROM runs WHERE wake_at IS NOT NULL
 
 -- name: earliest_activity_due
 SELECT MIN(due_at) FROM activities
 
 -- name: earliest_timer_due
 SELECT MIN(due_at) FROM timers
-
--- name: earliest_delayed_decision
-SELECT MIN(decision_ready_at) FROM runs WHERE decision = 'scheduled' AND decision_failures > 0

@@ -7,6 +7,7 @@ is a plain integer index. Payloads are JSON text; results go through the codec.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -44,106 +45,91 @@ def event_body(event: Event) -> str:
     return encode_json(event)
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+# The columns of a run and of an activity, as every statement selects them (the
+# statements say {runs} and {activities}), each with how its value is stored and
+# read back. The derived ``due_at`` and ``wake_at`` are written, never read.
+_RUN_COLUMNS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "run_id": (_same, _same),
+    "process_id": (_same, _same),
+    "workflow": (_same, _same),
+    "category": (_same, _same),
+    "decision_timeout": (_same, _same),
+    "started_at": (to_micros, from_micros),
+    "input": (dumps, loads),
+    "tags": (dumps, loads),
+    "parent_id": (_same, _same),
+    "parent_run": (_same, _same),
+    "child_policy": (_same, _same),
+    "status": (_same, _same),
+    "result": (lambda result: None if result is None else encode_json(result), decode_json),
+    "closed_at": (to_micros, from_micros),
+    "timeout_at": (to_micros, from_micros),
+    "decision": (_same, _same),
+    "decision_ready_at": (to_micros, from_micros),
+    "decision_token": (_same, _same),
+    "decision_deadline": (to_micros, from_micros),
+    "decision_again": (int, bool),
+    "decision_failures": (_same, _same),
+    "decision_attempts": (_same, _same),
+}
+
+_ACTIVITY_COLUMNS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "run_id": (_same, _same),
+    "process_id": (_same, _same),
+    "activity_id": (_same, _same),
+    "activity": (_same, _same),
+    "category": (_same, _same),
+    "scheduled_at": (to_micros, from_micros),
+    "schedule_deadline": (to_micros, from_micros),
+    "execution_timeout": (_same, _same),
+    "heartbeat_timeout": (_same, _same),
+    "input": (dumps, loads),
+    "state": (_same, _same),
+    "token": (_same, _same),
+    "attempt": (_same, _same),
+    "started_at": (to_micros, from_micros),
+    "execution_deadline": (to_micros, from_micros),
+    "heartbeat_deadline": (to_micros, from_micros),
+    "cancel_requested": (int, bool),
+}
+
+RUN_COLUMNS = tuple(_RUN_COLUMNS)
+ACTIVITY_COLUMNS = tuple(_ACTIVITY_COLUMNS)
+
+
 def run_params(run: ProcessRecord) -> dict[str, Any]:
+    params = {name: store(getattr(run, name)) for name, (store, _) in _RUN_COLUMNS.items()}
+    params["due_at"] = to_micros(run.due_at)
+    params["wake_at"] = to_micros(run.wake_at)
+    return params
+
+
+def _fields(columns: dict[str, tuple[Any, Callable[[Any], Any]]], row: Sequence[Any]) -> Any:
     return {
-        "run_id": run.run_id,
-        "process_id": run.process_id,
-        "workflow": run.workflow,
-        "category": run.category,
-        "decision_timeout": run.decision_timeout,
-        "started_at": to_micros(run.started_at),
-        "input": dumps(run.input),
-        "tags": dumps(run.tags),
-        "parent_id": run.parent_id,
-        "parent_run": run.parent_run,
-        "child_policy": run.child_policy,
-        "status": run.status,
-        "result": None if run.result is None else encode_json(run.result),
-        "closed_at": to_micros(run.closed_at),
-        "timeout_at": to_micros(run.timeout_at),
-        "decision": run.decision,
-        "decision_ready_at": to_micros(run.decision_ready_at),
-        "decision_token": run.decision_token,
-        "decision_deadline": to_micros(run.decision_deadline),
-        "decision_again": int(run.decision_again),
-        "decision_failures": run.decision_failures,
-        "decision_attempts": run.decision_attempts,
-        "due_at": to_micros(run.due_at),
+        name: read(value) for (name, (_, read)), value in zip(columns.items(), row, strict=True)
     }
 
 
-def run_from_row(row: tuple[Any, ...]) -> ProcessRecord:
-    """A row in the column order of the ``get_run`` family of statements."""
-    return ProcessRecord(
-        run_id=row[0],
-        process_id=row[1],
-        workflow=row[2],
-        category=row[3],
-        decision_timeout=row[4],
-        started_at=_from_micros(row[5]),
-        input=loads(row[6]),
-        tags=loads(row[7]),
-        parent_id=row[8],
-        parent_run=row[9],
-        child_policy=row[10],
-        status=row[11],
-        result=decode_json(row[12]),
-        closed_at=from_micros(row[13]),
-        timeout_at=from_micros(row[14]),
-        decision=row[15],
-        decision_ready_at=from_micros(row[16]),
-        decision_token=row[17],
-        decision_deadline=from_micros(row[18]),
-        decision_again=bool(row[19]),
-        decision_failures=row[20],
-        decision_attempts=row[21],
-    )
+def run_from_row(row: Sequence[Any]) -> ProcessRecord:
+    """A row of the {runs} columns."""
+    return ProcessRecord(**_fields(_RUN_COLUMNS, row))
 
 
 def activity_params(activity: ActivityRecord) -> dict[str, Any]:
-    return {
-        "run_id": activity.run_id,
-        "activity_id": activity.activity_id,
-        "process_id": activity.process_id,
-        "activity": activity.activity,
-        "category": activity.category,
-        "scheduled_at": to_micros(activity.scheduled_at),
-        "schedule_deadline": to_micros(activity.schedule_deadline),
-        "execution_timeout": activity.execution_timeout,
-        "heartbeat_timeout": activity.heartbeat_timeout,
-        "input": dumps(activity.input),
-        "state": activity.state,
-        "token": activity.token,
-        "attempt": activity.attempt,
-        "started_at": to_micros(activity.started_at),
-        "execution_deadline": to_micros(activity.execution_deadline),
-        "heartbeat_deadline": to_micros(activity.heartbeat_deadline),
-        "cancel_requested": int(activity.cancel_requested),
-        "due_at": to_micros(activity.due_at),
+    params = {
+        name: store(getattr(activity, name)) for name, (store, _) in _ACTIVITY_COLUMNS.items()
     }
+    params["due_at"] = to_micros(activity.due_at)
+    return params
 
 
-def activity_from_row(row: tuple[Any, ...]) -> ActivityRecord:
-    """A row in the column order of the ``get_activity`` family of statements."""
-    return ActivityRecord(
-        run_id=row[0],
-        process_id=row[1],
-        activity_id=row[2],
-        activity=row[3],
-        category=row[4],
-        scheduled_at=_from_micros(row[5]),
-        schedule_deadline=_from_micros(row[6]),
-        execution_timeout=row[7],
-        heartbeat_timeout=row[8],
-        input=loads(row[9]),
-        state=row[10],
-        token=row[11],
-        attempt=row[12],
-        started_at=from_micros(row[13]),
-        execution_deadline=from_micros(row[14]),
-        heartbeat_deadline=from_micros(row[15]),
-        cancel_requested=bool(row[16]),
-    )
+def activity_from_row(row: Sequence[Any]) -> ActivityRecord:
+    """A row of the {activities} columns."""
+    return ActivityRecord(**_fields(_ACTIVITY_COLUMNS, row))
 
 
 def timer_params(timer: TimerRecord) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from ... import codec
 from ...engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ...events import Event
+from ...observe import PublishedEvent
 from .rows import (
     activity_from_row,
     activity_params,
@@ -34,6 +35,7 @@ class SQLTransaction:
         self._sql = statements
         # The last event number of each run appended to in this transaction.
         self._last_event: dict[str, int] = {}
+        self.appended: list[PublishedEvent] = []
 
     def _one(self, name: str, params: Any) -> Any:
         return self._execute(self._sql[name], params).fetchone()
@@ -65,12 +67,8 @@ class SQLTransaction:
     def list_runs(
         self, workflow: str | None, tag: str | None, statuses: Sequence[str]
     ) -> list[ProcessRecord]:
-        rows: list[Any] = []
-        for status in statuses:
-            rows.extend(self._all("list_runs", {"status": status, "workflow": workflow}))
-        # Oldest first across statuses, as the memory store lists them.
-        rows.sort(key=lambda row: row[-1])
-        runs = [run_from_row(row) for row in rows]
+        params = {"statuses": _name_list(statuses), "workflow": workflow}
+        runs = [run_from_row(row) for row in self._all("list_runs", params)]
         return [run for run in runs if tag is None or tag in run.tags]
 
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
@@ -78,7 +76,8 @@ class SQLTransaction:
 
     # history
 
-    def append_events(self, run_id: str, events: Iterable[Event]) -> None:
+    def append_events(self, run: ProcessRecord, events: Iterable[Event]) -> None:
+        run_id = run.run_id
         last = self._last_event.get(run_id)
         if last is None:
             last = self._one("last_event_seq", {"run_id": run_id})[0] or 0
@@ -86,6 +85,7 @@ class SQLTransaction:
         for event in events:
             last += 1
             self._execute(insert, {"run_id": run_id, "seq": last, "body": encode_json(event)})
+            self.appended.append(PublishedEvent(run.process_id, run_id, run.workflow, event))
         self._last_event[run_id] = last
 
     def history(self, run_id: str) -> list[Event]:
