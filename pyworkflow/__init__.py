@@ -5,6 +5,7 @@ The everyday names are re-exported here; each also lives at its own module path.
 
 import logging
 
+from . import testing
 from .activity import (
     Activity,
     ActivityAborted,
@@ -16,6 +17,7 @@ from .activity import (
     ActivityResult,
     ActivityTimedOut,
 )
+from .backend.base import Backend
 from .decision import (
     CancelActivity,
     CancelProcess,
@@ -32,14 +34,21 @@ from .decision import (
     Timer,
 )
 from .exceptions import (
+    BackendBusyError,
+    BackendConfigurationError,
+    BackendError,
+    BackendUnavailableError,
     InvalidDecisionError,
     InvalidPayloadError,
     ProcessAlreadyOpenException,
     ProcessClosedException,
+    PyworkflowError,
+    TimedOutException,
     UnknownActivityException,
     UnknownDecisionException,
     UnknownProcessException,
     UnknownResourceException,
+    UnknownWorkflowException,
 )
 from .hooks import Outcome, TaskInfo, WorkerHook
 from .manager import Manager
@@ -71,6 +80,11 @@ __all__ = [
     "ActivityTask",
     "ActivityTimedOut",
     "ActivityWorker",
+    "Backend",
+    "BackendBusyError",
+    "BackendConfigurationError",
+    "BackendError",
+    "BackendUnavailableError",
     "CancelActivity",
     "CancelProcess",
     "CancelTimer",
@@ -96,6 +110,7 @@ __all__ = [
     "ProcessStatus",
     "ProcessTerminated",
     "ProcessTimedOut",
+    "PyworkflowError",
     "PublishedEvent",
     "RecordMarker",
     "RequestCancelProcess",
@@ -105,14 +120,17 @@ __all__ = [
     "TaskInfo",
     "SignalProcess",
     "StartChildProcess",
+    "TimedOutException",
     "Timer",
     "UnknownActivityException",
     "UnknownDecisionException",
     "UnknownProcessException",
     "UnknownResourceException",
+    "UnknownWorkflowException",
     "WorkerHook",
     "WorkerThread",
     "Workflow",
+    "testing",
 ]
 
 logging.getLogger("pyworkflow").addHandler(logging.NullHandler())

@@ -35,6 +35,8 @@ def jsonable(value: Any) -> Any:
             data[name] = jsonable(getattr(value, name))
         if isinstance(getattr(value, "datetime", None), datetime):
             data["datetime"] = value.datetime.isoformat()
+        if getattr(value, "identity", None) is not None:
+            data["identity"] = value.identity
         return data
     if isinstance(value, type):
         return getattr(value, "name", value.__name__)
@@ -114,7 +116,10 @@ def event_details(event: Event) -> str:
     if kind == "decision_failed":
         return str(e.reason)
     if kind == "activity_started":
-        return f"{e.activity_execution.activity} id={e.activity_execution.id}"
+        started = f"{e.activity_execution.activity} id={e.activity_execution.id}"
+        return f"{started} by {e.identity}" if e.identity else started
+    if kind == "decision_started":
+        return f"by {e.identity}" if e.identity else ""
     if kind == "activity":
         return f"{e.activity_execution.activity} {result_details(e.result)}"
     if kind == "signal":

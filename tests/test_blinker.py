@@ -104,3 +104,81 @@ def test_subclassed_results_reach_their_base_signal(clock):
     [(_, _, kwargs)] = recorder.calls
     assert kwargs["reason"] == "slow down"
     assert kwargs["activity_execution"] == task.activity_execution
+
+
+def test_an_activity_timeout_is_announced_once_though_its_decider_fails_and_retries(clock):
+    from pyworkflow.decision import ScheduleActivity
+
+    from .support import ALL_WORKFLOWS, TimeoutsActivity, decide, start
+
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    recorder = Recorder()
+    recorder.listen(backend.on_activity_timedout, "timedout")
+    recorder.listen(backend.on_decision_failed, "failed")
+    manager = Manager(backend, workflows=ALL_WORKFLOWS)
+    start(manager)
+    decide(manager, ScheduleActivity(TimeoutsActivity.name, id="slow"))
+    assert manager.next_activity() is not None
+    clock.advance(TimeoutsActivity.heartbeat_timeout + 1)
+
+    seen_timeout = manager.next_decision()  # the decider sees the timeout, then fails
+    assert seen_timeout is not None
+    manager.fail_decision(seen_timeout, "bug in decide()")
+    clock.advance(60)
+    offered_again = manager.next_decision()
+    assert offered_again is not None
+    assert any(getattr(e, "result", None) for e in offered_again.process.unseen_events())
+
+    assert recorder.names == ["timedout", "failed"]
+    details = recorder.calls[0][2]
+    assert details["activity_execution"].id == "slow"
+    assert details["details"] == "heartbeat_timeout"
+
+
+def test_a_decision_completion_reads_no_history(clock, monkeypatch):
+    from pyworkflow.backend.memory import MemoryTransaction
+
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    recorder = Recorder()
+    for name in SIGNALS:
+        recorder.listen(getattr(backend, name), name)
+    manager = Manager(backend, [FooWorkflow])
+    manager.start_process(Process(workflow=FooWorkflow, input=[2, 3]))
+    task = manager.next_decision()
+    assert task is not None
+    reads: list[str] = []
+    history = MemoryTransaction.history
+    monkeypatch.setattr(
+        MemoryTransaction, "history", lambda tx, run_id: reads.append(run_id) or history(tx, run_id)
+    )
+
+    manager.complete_task(task, FooWorkflow().decide(task.process))
+
+    assert reads == []
+    assert recorder.names[-2:] == ["on_complete_decision_task", "on_activity_scheduled"]
+
+
+def test_events_of_a_decision_the_rules_refused_are_not_announced(clock):
+    from pyworkflow.decision import ScheduleActivity
+
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    recorder = Recorder()
+    recorder.listen(backend.on_activity_scheduled, "scheduled")
+    manager = Manager(backend, [FooWorkflow])
+    manager.start_process(Process(workflow=FooWorkflow, input=[2, 3]))
+    task = manager.next_decision()
+    manager.complete_task(task, [ScheduleActivity("NoSuchActivity", id="x")])
+
+    assert recorder.names == []
+    assert manager.process_by_id(task.process.id).history[-1].type == "decision_rejected"
+
+
+def test_observers_of_the_wrapper_hear_what_the_wrapped_backend_published(clock):
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    heard: list[str] = []
+    backend.add_observer(lambda events: heard.extend(p.event.type for p in events))
+    manager = Manager(backend, [FooWorkflow])
+    run_process(manager, Process(workflow=FooWorkflow, input=[2, 3]))
+    assert heard[0] == "process_started"
+    assert heard.count("decision_started") == 2
+    assert heard[-1] == "decision"

@@ -35,6 +35,11 @@ def _copy(record: R | None) -> R | None:
     return None if record is None else replace(record)  # type: ignore[type-var]
 
 
+def _copy_run(run: ProcessRecord) -> ProcessRecord:
+    """A copy that shares nothing mutable with the stored run."""
+    return replace(run, tags=list(run.tags))
+
+
 class _DueHeap:
     """Deadlines by time; entries go stale when a record moves, and are checked on read."""
 
@@ -47,14 +52,19 @@ class _DueHeap:
             self._counter += 1
             heapq.heappush(self._heap, (due, self._counter, key))
 
-    def pop_due(self, now: datetime, current_due: Any, limit: int) -> list[Any]:
+    def due(self, now: datetime, current_due: Any, limit: int) -> list[Any]:
+        """Up to ``limit`` keys due at ``now``, earliest first. A read: the entries
+        found stay (the caller may not act on them), stale ones are dropped."""
         keys: list[Any] = []
-        seen: set[Any] = set()
+        kept: list[tuple[datetime, int, Any]] = []
         while self._heap and self._heap[0][0] <= now and len(keys) < limit:
-            due, _, key = heapq.heappop(self._heap)
-            if key not in seen and current_due(key) == due:
+            entry = heapq.heappop(self._heap)
+            due, _, key = entry
+            if key not in keys and current_due(key) == due:
                 keys.append(key)
-                seen.add(key)
+                kept.append(entry)
+        for entry in kept:
+            heapq.heappush(self._heap, entry)
         return keys
 
     def earliest(self, current_due: Any) -> datetime | None:
@@ -129,10 +139,10 @@ class MemoryTransaction:
         self.d.run_seq[record.run_id] = len(self.d.run_seq)
         self.d.runs_by_process.setdefault(record.process_id, []).append(record.run_id)
         self.d.histories[record.run_id] = []
-        self._store_run(replace(record))
+        self._store_run(_copy_run(record))
 
     def update_process(self, record: ProcessRecord) -> None:
-        self._store_run(replace(record))
+        self._store_run(_copy_run(record))
 
     def _store_run(self, record: ProcessRecord) -> None:
         d = self.d
@@ -162,7 +172,8 @@ class MemoryTransaction:
             d.due_runs.push(record.due_at, record.run_id)
 
     def get_run(self, run_id: str) -> ProcessRecord | None:
-        return _copy(self.d.runs.get(run_id))
+        run = self.d.runs.get(run_id)
+        return None if run is None else _copy_run(run)
 
     def get_open_run(self, process_id: str) -> ProcessRecord | None:
         run_id = self.d.open_runs.get(process_id)
@@ -180,7 +191,7 @@ class MemoryTransaction:
     ) -> list[ProcessRecord]:
         """Oldest first: runs are kept in the order they started."""
         return [
-            replace(run)
+            _copy_run(run)
             for run in self.d.runs.values()
             if run.status in statuses
             and (workflow is None or run.workflow == workflow)
@@ -189,7 +200,7 @@ class MemoryTransaction:
 
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
         return [
-            replace(run)
+            _copy_run(run)
             for run in self.d.runs.values()
             if run.parent_run == parent_run and run.is_open
         ]
@@ -278,7 +289,7 @@ class MemoryTransaction:
             self._ready_at,
             lambda run_id: names is None or runs[run_id].workflow in names,
         )
-        return None if run_id is None else replace(runs[run_id])
+        return None if run_id is None else _copy_run(runs[run_id])
 
     def _ready_at(self, run_id: str) -> datetime | None:
         run = self.d.runs.get(run_id)
@@ -296,15 +307,15 @@ class MemoryTransaction:
         return None
 
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
-        keys = self.d.due_runs.pop_due(now, self._run_due, limit)
-        return [replace(self.d.runs[key]) for key in keys]
+        keys = self.d.due_runs.due(now, self._run_due, limit)
+        return [_copy_run(self.d.runs[key]) for key in keys]
 
     def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
-        keys = self.d.due_activities.pop_due(now, self._activity_due, limit)
+        keys = self.d.due_activities.due(now, self._activity_due, limit)
         return [replace(self.d.activities[key]) for key in keys]
 
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
-        keys = self.d.due_timers.pop_due(now, self._timer_due, limit)
+        keys = self.d.due_timers.due(now, self._timer_due, limit)
         return [replace(self.d.timers[key]) for key in keys]
 
     def _run_due(self, run_id: str) -> datetime | None:

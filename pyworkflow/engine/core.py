@@ -495,9 +495,7 @@ class Engine(Backend):
                 "token": activity.token,
                 "attempt": activity.attempt,
             }
-            return ActivityTask(
-                activity.execution, process_id=activity.process_id, context=context
-            )
+            return ActivityTask(activity.execution, process_id=activity.process_id, context=context)
 
         return self._transact(claim)
 

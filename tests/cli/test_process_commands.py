@@ -16,7 +16,10 @@ from tests.cli.sample_workflows import GatedWorkflow
 def workers(shared_backend):
     """Workers in threads on the shared backend, as worker processes would be."""
     manager = Manager(shared_backend, [FooWorkflow, GatedWorkflow])
-    threads = [WorkerThread(ActivityWorker(manager)), WorkerThread(DecisionWorker(manager))]
+    threads = [
+        WorkerThread(ActivityWorker(manager, name="activity-worker-1")),
+        WorkerThread(DecisionWorker(manager, name="decision-worker-1")),
+    ]
     for thread in threads:
         thread.start()
     yield
@@ -66,6 +69,23 @@ def test_show_prints_a_history_table(invoke, memory_config, workers):
     assert "schedule_activity Multiplication input=[3,4]" in text
     assert "Multiplication completed 12" in text
     assert "complete_process result=12" in text
+    assert "Multiplication id=" in text and "by activity-worker-1" in text
+    assert "by decision-worker-1" in text
+
+
+def test_show_json_names_the_workers_that_took_each_task(invoke, memory_config, workers):
+    process_id = start(invoke, memory_config, "Foo", "--input", "[3,4]")
+    assert invoke("process", "wait", process_id, "-c", memory_config).exit_code == 0
+    shown = invoke("process", "show", process_id, "--json", "--config", memory_config)
+    history = json.loads(shown.stdout)["history"]
+    started = {
+        event["type"]: event.get("identity") for event in history if "started" in event["type"]
+    }
+    assert started == {
+        "process_started": None,
+        "decision_started": "decision-worker-1",
+        "activity_started": "activity-worker-1",
+    }
 
 
 def test_class_name_and_chosen_id(invoke, memory_config, shared_backend):
