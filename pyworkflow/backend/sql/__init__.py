@@ -33,7 +33,10 @@ def queries(paramstyle: str = "named", dialect: str | None = None) -> dict[str, 
     statements = parse(_read("queries.sql"))
     if dialect is not None:
         statements.update(parse(_read(f"{dialect}_queries.sql")))
-    statements = {name: _expand_columns(sql) for name, sql in statements.items()}
+    locks = _LOCKS.get(dialect or "", {})
+    statements = {
+        name: _expand_columns(sql).format_map(_Locks(locks)) for name, sql in statements.items()
+    }
     if paramstyle == "named":
         return statements
     if paramstyle == "pyformat":
@@ -41,6 +44,25 @@ def queries(paramstyle: str = "named", dialect: str | None = None) -> dict[str, 
             name: _PARAM.sub(r"%(\1)s", sql.replace("%", "%%")) for name, sql in statements.items()
         }
     raise ValueError(f"unknown paramstyle {paramstyle!r}; expected 'named' or 'pyformat'")
+
+
+# Row-lock clauses by dialect; a dialect not named here locks nothing row by row.
+_LOCKS = {
+    "postgres": {
+        "lock_update": "FOR UPDATE",
+        "lock_share": "FOR SHARE",
+        "lock_skip": "FOR UPDATE SKIP LOCKED",
+    }
+}
+
+
+class _Locks(dict[str, str]):
+    """The lock clauses of one dialect; any other ``{lock_...}`` expands to nothing."""
+
+    def __missing__(self, key: str) -> str:
+        if not key.startswith("lock_"):
+            raise KeyError(key)
+        return ""
 
 
 _COLUMNS = re.compile(r"\{(:?)(runs|activities)(?::(\w+))?\}")

@@ -1,49 +1,10 @@
 -- PostgreSQL's own versions of statements in queries.sql, by the same names, and
--- the few statements only it needs. Each differs for one reason: the rows it
--- reads are about to be changed by the engine, so it locks them (see the
--- locking notes in pyworkflow.backend.postgres). Claims and sweeps skip rows
--- another transaction holds; reads of one named row wait for it.
+-- the few statements only it needs: claims and sweeps that lock a run together
+-- with its activity or timer (see the locking notes in pyworkflow.backend.postgres),
+-- and statements where PostgreSQL must be told a parameter's type.
 
 -- name: lock_run
 SELECT 1 FROM runs WHERE run_id = :run_id FOR UPDATE
-
--- name: get_run
-SELECT {runs}
-FROM runs WHERE run_id = :run_id
-FOR UPDATE
-
--- name: get_open_run
-SELECT {runs}
-FROM runs WHERE process_id = :process_id AND status = 'open'
-FOR UPDATE
-
--- A history is only appended to under its run's lock: sharing that lock while
--- reading gives a run and a history that belong together.
--- name: get_latest_run
-SELECT {runs}
-FROM runs WHERE process_id = :process_id ORDER BY seq DESC LIMIT 1
-FOR SHARE
-
--- name: open_children
-SELECT {runs}
-FROM runs WHERE parent_run = :parent_run AND status = 'open'
-ORDER BY seq
-FOR UPDATE
-
--- name: next_decision
-SELECT {runs}
-FROM runs
-WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :now
-    AND (CAST(:names AS TEXT) IS NULL
-         OR length(replace(:names, ',' || workflow || ',', '')) < length(:names))
-ORDER BY decision_ready_at, seq LIMIT 1
-FOR UPDATE SKIP LOCKED
-
--- name: due_runs
-SELECT {runs}
-FROM runs WHERE due_at IS NOT NULL AND due_at <= :now
-ORDER BY due_at LIMIT :limit
-FOR UPDATE SKIP LOCKED
 
 -- An activity is claimed with its run (the claim appends to the run's history);
 -- the run comes first, so a row whose run is busy is skipped before its

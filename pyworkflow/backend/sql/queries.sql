@@ -6,6 +6,13 @@
 -- uses replace() and length(), which both dialects have, and no wildcards.
 -- {runs} and {activities} stand for the columns of a run and of an activity, as
 -- pyworkflow.backend.sql.rows names them once ({activities:a} with a table alias).
+-- {lock_update}, {lock_share} and {lock_skip} are where a dialect with row locks
+-- locks what it read (PostgreSQL: FOR UPDATE, FOR SHARE, FOR UPDATE SKIP LOCKED;
+-- SQLite holds the whole database for the transaction and says nothing): rows
+-- about to be changed by the engine are locked; claims and sweeps skip rows
+-- another transaction holds, reads of one named row wait for it. A history is
+-- only appended to under its run's lock, so sharing that lock while reading
+-- gives a run and a history that belong together.
 
 -- name: schema_version
 SELECT version FROM pyworkflow_schema
@@ -31,14 +38,17 @@ WHERE run_id = :run_id
 -- name: get_run
 SELECT {runs}
 FROM runs WHERE run_id = :run_id
+{lock_update}
 
 -- name: get_open_run
 SELECT {runs}
 FROM runs WHERE process_id = :process_id AND status = 'open'
+{lock_update}
 
 -- name: get_latest_run
 SELECT {runs}
 FROM runs WHERE process_id = :process_id ORDER BY seq DESC LIMIT 1
+{lock_share}
 
 -- name: list_runs
 SELECT {runs}
@@ -51,6 +61,7 @@ ORDER BY seq
 SELECT {runs}
 FROM runs WHERE parent_run = :parent_run AND status = 'open'
 ORDER BY seq
+{lock_update}
 
 -- name: next_decision
 SELECT {runs}
@@ -59,11 +70,13 @@ WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :
     AND (CAST(:names AS TEXT) IS NULL
          OR length(replace(:names, ',' || workflow || ',', '')) < length(:names))
 ORDER BY decision_ready_at, seq LIMIT 1
+{lock_skip}
 
 -- name: due_runs
 SELECT {runs}
 FROM runs WHERE due_at IS NOT NULL AND due_at <= :now
 ORDER BY due_at LIMIT :limit
+{lock_skip}
 
 -- name: last_event_seq
 SELECT MAX(seq) FROM events WHERE run_id = :run_id
