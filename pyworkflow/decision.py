@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import uuid4
 
+from ._ids import as_id, required_id
 from ._naming import name_of
 from ._value import Value
 from .defaults import Defaults
@@ -30,7 +31,7 @@ class ScheduleActivity(Decision):
         self, activity: Any, id: str | None = None, category: str | None = None, input: Any = None
     ) -> None:
         self.activity = name_of(activity)
-        self.id = id or str(uuid4())
+        self.id = as_id(id, "activity id") or str(uuid4())
         self.category = category
         self.input = input
 
@@ -40,7 +41,7 @@ class CancelActivity(Decision):
     _fields = ("id",)
 
     def __init__(self, activity_or_id: Any) -> None:
-        self.id = getattr(activity_or_id, "id", activity_or_id)
+        self.id = required_id(getattr(activity_or_id, "id", activity_or_id), "activity id")
 
 
 class CompleteProcess(Decision):
@@ -104,7 +105,7 @@ class Timer(Decision):
     def __init__(self, delay: float, data: Any = None, id: str | None = None) -> None:
         self.delay = delay
         self.data = {} if data is None else data
-        self.id = id
+        self.id = as_id(id, "timer id")
 
 
 class CancelTimer(Decision):
@@ -112,7 +113,7 @@ class CancelTimer(Decision):
     _fields = ("id",)
 
     def __init__(self, timer_or_id: Any) -> None:
-        self.id = getattr(timer_or_id, "id", timer_or_id)
+        self.id = required_id(getattr(timer_or_id, "id", timer_or_id), "timer id")
 
 
 class RecordMarker(Decision):
@@ -131,7 +132,7 @@ class SignalProcess(Decision):
     _fields = ("process_id", "name", "data")
 
     def __init__(self, process_id: str, name: str, data: Any = None) -> None:
-        self.process_id = process_id
+        self.process_id = required_id(process_id, "process id")
         self.name = name
         self.data = data
 
@@ -143,5 +144,5 @@ class RequestCancelProcess(Decision):
     _fields = ("process_id", "details")
 
     def __init__(self, process_id: str, details: Any = None) -> None:
-        self.process_id = process_id
+        self.process_id = required_id(process_id, "process id")
         self.details = details

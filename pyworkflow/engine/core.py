@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
+from .._ids import as_id
 from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
 from ..backend.base import Backend
 from ..clock import Clock, utcnow
@@ -158,7 +159,7 @@ class Engine(Backend):
         workflow = self.registry.workflow(str(process.workflow))
         input = check_payload(process.input, "input")
         tags = _check_tags(process.tags)
-        process_id = process.id or str(uuid4())
+        process_id = as_id(process.id, "process id", ValueError) or str(uuid4())
 
         def start(tx: Transaction, now: datetime) -> str:
             running = tx.get_open_run(process_id)
