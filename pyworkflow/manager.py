@@ -109,17 +109,30 @@ class Manager:
     # tasks
 
     def next_decision(
-        self, identity: str | None = None, category: str = Defaults.DECISION_CATEGORY
+        self,
+        identity: str | None = None,
+        category: str = Defaults.DECISION_CATEGORY,
+        root_process: str | None = None,
     ) -> DecisionTask | None:
         """A decision task of this category for one of this manager's workflows: a task
-        for a workflow it has no code for is left to a worker that has."""
-        return self._backend.poll_decision_task(category, identity, list(self._workflows))
+        for a workflow it has no code for is left to a worker that has. With
+        ``root_process``, only a task of that process or of its children."""
+        workflows = list(self._workflows)
+        if root_process is None:
+            return self._backend.poll_decision_task(category, identity, workflows)
+        return self._backend.poll_decision_task(category, identity, workflows, root_process)
 
     def next_activity(
-        self, identity: str | None = None, category: str = Defaults.ACTIVITY_CATEGORY
+        self,
+        identity: str | None = None,
+        category: str = Defaults.ACTIVITY_CATEGORY,
+        root_process: str | None = None,
     ) -> ActivityTask | None:
         """An activity task of this category for one of this manager's activities."""
-        return self._backend.poll_activity_task(category, identity, list(self._activities))
+        activities = list(self._activities)
+        if root_process is None:
+            return self._backend.poll_activity_task(category, identity, activities)
+        return self._backend.poll_activity_task(category, identity, activities, root_process)
 
     def workflow_for_task(self, task: DecisionTask) -> Workflow:
         try:

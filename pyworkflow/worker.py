@@ -69,9 +69,12 @@ class Worker:
         logger: logging.Logger | None = None,
         max_idle_wait: float = MAX_IDLE_WAIT,
         hooks: Sequence[WorkerHook] = (),
+        root_process: str | None = None,
     ) -> None:
         self.manager = manager
         self.hooks = list(hooks)
+        # Only tasks of this process and its children, for a command driving just one.
+        self.root_process = root_process
         self.name = name or str(uuid4())
         self.category = category or self.default_category
         self.logger = logger or LOG
@@ -177,8 +180,9 @@ class ActivityWorker(Worker):
         logger: logging.Logger | None = None,
         max_idle_wait: float = MAX_IDLE_WAIT,
         hooks: Sequence[WorkerHook] = (),
+        root_process: str | None = None,
     ) -> None:
-        super().__init__(manager, name, category, logger, max_idle_wait, hooks)
+        super().__init__(manager, name, category, logger, max_idle_wait, hooks, root_process)
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = concurrency
@@ -199,7 +203,7 @@ class ActivityWorker(Worker):
         return self.tasks_handled
 
     def step(self) -> bool:
-        task = self.manager.next_activity(identity=self.name, category=self.category)
+        task = self.manager.next_activity(self.name, self.category, self.root_process)
         if task is None:
             return False
         self.handle(task)
@@ -306,7 +310,7 @@ class DecisionWorker(Worker):
     default_category = Defaults.DECISION_CATEGORY
 
     def step(self) -> bool:
-        task = self.manager.next_decision(identity=self.name, category=self.category)
+        task = self.manager.next_decision(self.name, self.category, self.root_process)
         if task is None:
             return False
         self.handle(task)

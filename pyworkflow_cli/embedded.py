@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 STEP = 0.5
 
 
-def embedded_workers(manager: Manager, workflow: type[Workflow]) -> list[Worker]:
+def embedded_workers(manager: Manager, workflow: type[Workflow], process_id: str) -> list[Worker]:
+    """Workers for ``process_id`` and its children only: other processes pending on
+    the same backend are left to the workers that serve them."""
     from pyworkflow.worker import ActivityWorker, DecisionWorker
 
     from .task_context import LogContextHook
@@ -35,10 +37,22 @@ def embedded_workers(manager: Manager, workflow: type[Workflow]) -> list[Worker]
     hooks = [LogContextHook()]
     categories = sorted({activity.category for activity in workflow.activities})
     workers: list[Worker] = [
-        DecisionWorker(manager, f"{identity}:decision", workflow.category, hooks=hooks)
+        DecisionWorker(
+            manager,
+            f"{identity}:decision",
+            workflow.category,
+            hooks=hooks,
+            root_process=process_id,
+        )
     ]
     workers += [
-        ActivityWorker(manager, f"{identity}:activity:{category}", category, hooks=hooks)
+        ActivityWorker(
+            manager,
+            f"{identity}:activity:{category}",
+            category,
+            hooks=hooks,
+            root_process=process_id,
+        )
         for category in categories
     ]
     return workers
@@ -53,7 +67,7 @@ def drive(
     """
     import time
 
-    workers = embedded_workers(manager, workflow)
+    workers = embedded_workers(manager, workflow, process_id)
     threads = [threading.Thread(target=worker.run, daemon=True) for worker in workers]
 
     def stop_all() -> None:

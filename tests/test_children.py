@@ -201,3 +201,17 @@ def test_an_unknown_child_policy_is_refused(manager):
         manager.complete_task(
             task, StartChildProcess(Process(workflow=ManualWorkflow), child_policy="EXPLODE")
         )
+
+
+def test_a_claim_can_keep_to_one_process_and_the_children_it_started(manager):
+    parent_id, child_id = start_parent_with_child(manager)
+    grandchild = Process(workflow=ManualWorkflow, id="grandchild")
+    decide(manager, StartChildProcess(grandchild), process_id=child_id)
+    bystander = start(manager)  # ready before the grandchild's first decision is claimed
+
+    task = manager.next_decision(root_process=parent_id)
+    assert task is not None and task.process.id == "grandchild"
+    manager.complete_task(task, [])
+    assert manager.next_decision(root_process=parent_id) is None
+    assert manager.next_decision(root_process="someone-else") is None
+    assert take_decision(manager).process.id == bystander

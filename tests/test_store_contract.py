@@ -289,3 +289,22 @@ def test_a_unit_that_raises_is_rolled_back(store, request: pytest.FixtureRequest
         store.run(work)
     assert store.run(lambda tx: tx.get_run("r")).is_open
     assert store.run(lambda tx: tx.get_activity("r", "a")) is None
+
+
+def test_a_claim_may_keep_to_one_tree_of_processes(store) -> None:
+    insert(
+        store,
+        scheduled("other", at(1), root_id="other-root"),
+        scheduled("mine", at(2), root_id="root"),
+    )
+
+    def schedule(tx: Any) -> None:
+        tx.insert_activity(activity_record("other", "a", root_id="other-root"))
+        tx.insert_activity(activity_record("mine", "b", root_id="root"))
+
+    store.run(schedule)
+    run = store.run(lambda tx: tx.next_decision("default", at(5), None, "root"))
+    assert run is not None and run.run_id == "mine"
+    activity = store.run(lambda tx: tx.next_activity("default", None, "root"))
+    assert activity is not None and activity.activity_id == "b"
+    assert store.run(lambda tx: tx.next_activity("default", None, "nobody")) is None

@@ -79,9 +79,11 @@ class Backend(ABC):
         category: str = Defaults.ACTIVITY_CATEGORY,
         identity: str | None = None,
         activities: Sequence[str] | None = None,
+        root_process: str | None = None,
     ) -> ActivityTask | None:
         """Claim the oldest activity task of ``category``; with ``activities``, only
-        one of those names, so a worker never takes a task it has no code for."""
+        one of those names, so a worker never takes a task it has no code for; with
+        ``root_process``, only one of that process or of the children it started."""
 
     @abstractmethod
     def poll_decision_task(
@@ -89,8 +91,10 @@ class Backend(ABC):
         category: str = Defaults.DECISION_CATEGORY,
         identity: str | None = None,
         workflows: Sequence[str] | None = None,
+        root_process: str | None = None,
     ) -> DecisionTask | None:
-        """Claim a due decision task of ``category``; with ``workflows``, only for those."""
+        """Claim a due decision task of ``category``; with ``workflows``, only for those;
+        with ``root_process``, only of that process or of the children it started."""
 
     @abstractmethod
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:

@@ -277,9 +277,10 @@ class BlinkerBackend(Backend):
         category: str = "default",
         identity: str | None = None,
         workflows: Sequence[str] | None = None,
+        root_process: str | None = None,
     ) -> DecisionTask | None:
         with self._call() as call:
-            task = self.parent.poll_decision_task(category, identity, workflows)
+            task = self.parent.poll_decision_task(category, identity, workflows, root_process)
             call.task = task
         return task
 
@@ -301,9 +302,10 @@ class BlinkerBackend(Backend):
         category: str = "default",
         identity: str | None = None,
         activities: Sequence[str] | None = None,
+        root_process: str | None = None,
     ) -> ActivityTask | None:
         with self._call() as call:
-            task = self.parent.poll_activity_task(category, identity, activities)
+            task = self.parent.poll_activity_task(category, identity, activities, root_process)
             call.task = task
         return task
 

@@ -277,7 +277,11 @@ class MemoryTransaction:
     # claiming and due work
 
     def next_decision(
-        self, category: str, now: datetime, workflows: Sequence[str] | None = None
+        self,
+        category: str,
+        now: datetime,
+        workflows: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ProcessRecord | None:
         queue = self.d.decision_queues.get(category)
         if queue is None:
@@ -287,7 +291,10 @@ class MemoryTransaction:
         run_id = queue.first(
             now,
             self._ready_at,
-            lambda run_id: names is None or runs[run_id].workflow in names,
+            lambda run_id: (
+                (names is None or runs[run_id].workflow in names)
+                and (root_id is None or runs[run_id].root_id == root_id)
+            ),
         )
         return None if run_id is None else _copy_run(runs[run_id])
 
@@ -298,11 +305,16 @@ class MemoryTransaction:
         return run.decision_ready_at
 
     def next_activity(
-        self, category: str, activities: Sequence[str] | None = None
+        self,
+        category: str,
+        activities: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ActivityRecord | None:
         for key in self.d.activity_queues.get(category, {}):
             record = self.d.activities[key]
-            if activities is None or record.activity in activities:
+            if (activities is None or record.activity in activities) and (
+                root_id is None or record.root_id == root_id
+            ):
                 return replace(record)
         return None
 

@@ -422,9 +422,12 @@ class _PostgresTransaction(SQLTransaction):
         return [] if self._nothing_due(now) else super().due_runs(now, limit)
 
     def next_activity(
-        self, category: str, activities: Sequence[str] | None = None
+        self,
+        category: str,
+        activities: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ActivityRecord | None:
-        activity = super().next_activity(category, activities)
+        activity = super().next_activity(category, activities, root_id)
         if activity is not None:
             self._locked.add(activity.run_id)
         return activity

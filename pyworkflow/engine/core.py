@@ -242,10 +242,11 @@ class Engine(Backend):
         category: str = Defaults.DECISION_CATEGORY,
         identity: str | None = None,
         workflows: Sequence[str] | None = None,
+        root_process: str | None = None,
     ) -> DecisionTask | None:
         def claim(tx: Transaction, now: datetime) -> DecisionTask | None:
             while True:
-                run = tx.next_decision(category, now, workflows)
+                run = tx.next_decision(category, now, workflows, root_process)
                 if run is None:
                     return None
                 # A run past its timeout that the sweep did not reach is closed, not offered.
@@ -380,6 +381,7 @@ class Engine(Backend):
                 execution_timeout=kind.execution_timeout,
                 heartbeat_timeout=kind.heartbeat_timeout,
                 input=decision.input,
+                root_id=run.root_id,
             )
         )
         return None
@@ -469,10 +471,11 @@ class Engine(Backend):
         category: str = Defaults.ACTIVITY_CATEGORY,
         identity: str | None = None,
         activities: Sequence[str] | None = None,
+        root_process: str | None = None,
     ) -> ActivityTask | None:
         def claim(tx: Transaction, now: datetime) -> ActivityTask | None:
             while True:
-                activity = tx.next_activity(category, activities)
+                activity = tx.next_activity(category, activities, root_process)
                 if activity is None:
                     return None
                 # Past a deadline the sweep did not reach: it timed out, it is not offered.
@@ -661,6 +664,7 @@ class Engine(Backend):
             timeout_at=_after(now, workflow.timeout),
             decision=DecisionState.SCHEDULED,
             decision_ready_at=now,
+            root_id=parent.root_id if parent else process_id,
         )
         tx.insert_process(run)
         tx.append_events(run, [ProcessStartedEvent(now)])

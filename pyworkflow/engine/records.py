@@ -63,6 +63,9 @@ class ProcessRecord:
     decision_again: bool = False
     decision_failures: int = 0
     decision_attempts: int = 0
+    #: The process id at the top of this run's tree of parents: a claim may be
+    #: limited to one tree (``pyworkflow process run`` drives only its own).
+    root_id: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -129,6 +132,7 @@ class ActivityRecord:
     execution_deadline: datetime | None = None
     heartbeat_deadline: datetime | None = None
     cancel_requested: bool = False
+    root_id: str | None = None
 
     @property
     def execution(self) -> ActivityExecution:

@@ -60,16 +60,25 @@ class Transaction(Protocol):
     # ``workflows`` / ``activities``: only tasks of these names (None: any), so a
     # worker never takes a task it has no code for.
     def next_decision(
-        self, category: str, now: datetime, workflows: Sequence[str] | None = None
+        self,
+        category: str,
+        now: datetime,
+        workflows: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ProcessRecord | None:
         """The scheduled decision of ``category`` whose ``decision_ready_at`` is at or
-        before ``now``: the one ready earliest, and of those the run started first."""
+        before ``now``: the one ready earliest, and of those the run started first.
+        With ``root_id``, only a run of that process's tree."""
         ...
 
     def next_activity(
-        self, category: str, activities: Sequence[str] | None = None
+        self,
+        category: str,
+        activities: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ActivityRecord | None:
-        """The scheduled activity of ``category`` that was scheduled first."""
+        """The scheduled activity of ``category`` that was scheduled first (with
+        ``root_id``, of that process's tree)."""
         ...
 
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]: ...

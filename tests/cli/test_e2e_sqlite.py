@@ -129,6 +129,25 @@ def test_readme_run_command_needs_no_config(tmp_path):
     assert [item["workflow"] for item in json.loads(listed.stdout)] == ["Foo"]
 
 
+def test_run_drives_only_the_process_it_started(tmp_path):
+    waiting = run(
+        "process",
+        "start",
+        "pyworkflow.examples.multiplication:Foo",
+        "--input",
+        "[1,2]",
+        cwd=tmp_path,
+    )
+    assert waiting.returncode == 0, waiting.stderr
+    result = run(
+        "process", "run", "pyworkflow.examples.multiplication:Foo", "--input", "[3,4]", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "12\n"
+    still_open = run("process", "show", waiting.stdout.strip(), "--json", cwd=tmp_path)
+    assert json.loads(still_open.stdout)["status"] == "open"
+
+
 def test_bundled_example_config(tmp_path):
     result = run(
         "process", "run", "Foo", "--input", "[3,4]", "--config", str(BUNDLED), cwd=tmp_path

@@ -15,6 +15,7 @@ FROM runs r JOIN activities a ON a.run_id = r.run_id
 WHERE a.category = :category AND a.state = 'scheduled'
     AND (CAST(:names AS TEXT) IS NULL
          OR length(replace(:names, ',' || a.activity || ',', '')) < length(:names))
+    AND (CAST(:root_id AS TEXT) IS NULL OR a.root_id = :root_id)
 ORDER BY a.seq LIMIT 1
 FOR UPDATE OF r, a SKIP LOCKED
 

@@ -69,6 +69,7 @@ FROM runs
 WHERE category = :category AND decision = 'scheduled' AND decision_ready_at <= :now
     AND (CAST(:names AS TEXT) IS NULL
          OR length(replace(:names, ',' || workflow || ',', '')) < length(:names))
+    AND (CAST(:root_id AS TEXT) IS NULL OR root_id = :root_id)
 ORDER BY decision_ready_at, seq LIMIT 1
 {lock_skip}
 
@@ -112,6 +113,7 @@ SELECT {activities}
 FROM activities WHERE category = :category AND state = 'scheduled'
     AND (CAST(:names AS TEXT) IS NULL
          OR length(replace(:names, ',' || activity || ',', '')) < length(:names))
+    AND (CAST(:root_id AS TEXT) IS NULL OR root_id = :root_id)
 ORDER BY seq LIMIT 1
 
 -- name: due_activities

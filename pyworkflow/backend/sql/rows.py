@@ -75,6 +75,7 @@ _RUN_COLUMNS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "decision_again": (int, bool),
     "decision_failures": (_same, _same),
     "decision_attempts": (_same, _same),
+    "root_id": (_same, _same),
 }
 
 _ACTIVITY_COLUMNS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
@@ -95,6 +96,7 @@ _ACTIVITY_COLUMNS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] 
     "execution_deadline": (to_micros, from_micros),
     "heartbeat_deadline": (to_micros, from_micros),
     "cancel_requested": (int, bool),
+    "root_id": (_same, _same),
 }
 
 RUN_COLUMNS = tuple(_RUN_COLUMNS)

@@ -128,16 +128,28 @@ class SQLTransaction:
     # claiming and due work
 
     def next_decision(
-        self, category: str, now: datetime, workflows: Sequence[str] | None = None
+        self,
+        category: str,
+        now: datetime,
+        workflows: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ProcessRecord | None:
-        params = {"category": category, "now": to_micros(now), "names": _name_list(workflows)}
+        params = {
+            "category": category,
+            "now": to_micros(now),
+            "names": _name_list(workflows),
+            "root_id": root_id,
+        }
         row = self._one("next_decision", params)
         return None if row is None else run_from_row(row)
 
     def next_activity(
-        self, category: str, activities: Sequence[str] | None = None
+        self,
+        category: str,
+        activities: Sequence[str] | None = None,
+        root_id: str | None = None,
     ) -> ActivityRecord | None:
-        params = {"category": category, "names": _name_list(activities)}
+        params = {"category": category, "names": _name_list(activities), "root_id": root_id}
         row = self._one("next_activity", params)
         return None if row is None else activity_from_row(row)
 
