@@ -34,7 +34,14 @@ from pyworkflow.manager import Manager
 from pyworkflow.signal import Signal
 
 from .postgres_db import DATABASE, server_dsn
-from .support import ALL_WORKFLOWS, EchoActivity, TimeoutsActivity, decide, start
+from .support import (
+    ALL_WORKFLOWS,
+    EchoActivity,
+    ManualWorkflow,
+    TimeoutsActivity,
+    decide,
+    start,
+)
 
 SECRET = "hunter2-not-for-logs"
 
@@ -381,3 +388,66 @@ def test_a_unit_that_keeps_conflicting_gives_up_with_the_error(backends) -> None
     with pytest.raises(ConflictError):
         store.run(work)
     assert len(calls) == ATTEMPTS
+
+
+# -- one clock -------------------------------------------------------------------------------
+
+
+class QuickHeartbeat(EchoActivity):
+    name = "QuickHeartbeat"
+    heartbeat_timeout = 3
+    execution_timeout = 30
+
+
+class HeartbeatFlow(ManualWorkflow):
+    name = "HeartbeatFlow"
+    activities = [QuickHeartbeat]
+
+
+def test_machines_whose_clocks_differ_agree_on_deadlines(backends) -> None:
+    """The rules take time from the server: a worker whose own clock runs 10 s ahead
+    of a client's, against a 3 s heartbeat timeout, times nothing out."""
+    from datetime import timedelta
+
+    from pyworkflow.clock import utcnow
+
+    client = Manager(backends(), workflows=[HeartbeatFlow])
+    ahead = backends()
+    ahead.clock = lambda: utcnow() + timedelta(seconds=10)  # that machine's clock
+    behind = backends()
+    behind.clock = lambda: utcnow() - timedelta(seconds=10)
+    fast, slow = Manager(ahead, [HeartbeatFlow]), Manager(behind, [HeartbeatFlow])
+    ids = [start(client, workflow=HeartbeatFlow) for _ in range(5)]
+    for process_id in ids:
+        decide(fast, ScheduleActivity(QuickHeartbeat, id="beat"), process_id=process_id)
+    for _ in ids:
+        task = slow.next_activity()
+        assert task is not None
+        assert slow.heartbeat(task) is False
+        fast.process_by_id(task.process_id)  # a read on the fast machine expires nothing
+        slow.complete_task(task, "done")
+    for process_id in ids:
+        history = client.process_by_id(process_id).history
+        results = [event.result for event in history if event.type == "activity"]
+        assert [result.type for result in results] == ["completed"]
+
+
+def test_event_times_come_from_the_server(backends) -> None:
+    from datetime import timedelta
+
+    from pyworkflow.clock import utcnow
+
+    skewed = backends()
+    skewed.clock = lambda: utcnow() + timedelta(hours=1)
+    manager = Manager(skewed, workflows=ALL_WORKFLOWS)
+    before = utcnow()
+    process_id = start(manager)
+    started = manager.process_by_id(process_id).history[0].datetime
+    assert before - timedelta(minutes=5) < started < before + timedelta(minutes=5)
+
+
+def test_an_injected_clock_still_wins(backends) -> None:
+    clock = ManualClock()
+    manager = Manager(backends(clock=clock), workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    assert manager.process_by_id(process_id).history[0].datetime == clock()

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ..clock import Clock, utcnow
+from ..clock import Clock
 from ..engine import Engine
 from ..engine.records import (
     ActivityRecord,
@@ -134,6 +134,9 @@ class MemoryTransaction:
         self.appended: list[PublishedEvent] = []
 
     # processes
+
+    def now(self) -> datetime | None:
+        return None  # one process: its own clock is the only one
 
     def insert_process(self, record: ProcessRecord) -> None:
         self.d.run_seq[record.run_id] = len(self.d.run_seq)
@@ -389,5 +392,5 @@ class MemoryStore:
 class MemoryBackend(Engine):
     """Keeps everything in this Python process; thread-safe, gone when it exits."""
 
-    def __init__(self, clock: Clock = utcnow) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         super().__init__(MemoryStore(), clock=clock)

@@ -59,7 +59,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ..clock import Clock, utcnow
+from ..clock import Clock
 from ..engine import Engine
 from ..engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ..exceptions import (
@@ -375,6 +375,12 @@ class _PostgresTransaction(SQLTransaction):
             self.wrote = True
         return cursor
 
+    def now(self) -> datetime | None:
+        """The server's clock: workers and clients on machines whose clocks differ
+        then agree on every deadline and timer."""
+        row = self._run(self._sql["server_time"], None).fetchone()
+        return from_micros(row[0])
+
     def _lock_run(self, run_id: str) -> None:
         if run_id not in self._locked:
             self._run(self._sql["lock_run"], {"run_id": run_id})
@@ -505,7 +511,7 @@ class PostgresBackend(Engine):
     def __init__(
         self,
         dsn: str,
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
         schema: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:

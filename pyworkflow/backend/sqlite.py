@@ -35,7 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
-from ..clock import Clock, utcnow
+from ..clock import Clock
 from ..engine import Engine
 from ..exceptions import (
     BackendBusyError,
@@ -364,7 +364,7 @@ class SQLiteBackend(Engine):
     def __init__(
         self,
         path: str | os.PathLike[str],
-        clock: Clock = utcnow,
+        clock: Clock | None = None,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "NORMAL",
         create: bool = True,

@@ -125,9 +125,13 @@ class Engine(Backend):
     """The backend of every store: ``MemoryBackend``, ``SQLiteBackend`` and
     ``PostgresBackend`` are this class over their store."""
 
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
+        """``clock``, when given (a ManualClock in tests), is the rules' time;
+        otherwise the store's own (PostgreSQL's server clock, which every machine
+        sharing the database agrees on), else this machine's UTC clock."""
         self.store = store
-        self.clock = clock
+        self.clock: Clock = clock or utcnow
+        self._clock_given = clock is not None
         self.registry = Registry()
 
     # -- registration ------------------------------------------------------------------
@@ -560,7 +564,7 @@ class Engine(Backend):
         find and write them again. Any other exception rolls the transaction back."""
 
         def unit(tx: Transaction) -> tuple[V | None, PyworkflowError | None, list[PublishedEvent]]:
-            now = self.clock()
+            now = (None if self._clock_given else tx.now()) or self.clock()
             self._expire_due(tx, now)
             try:
                 return work(tx, now), None, tx.appended

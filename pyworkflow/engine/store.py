@@ -28,6 +28,11 @@ class Transaction(Protocol):
     #: The events appended so far, in order: what is published once this commits.
     appended: list[PublishedEvent]
 
+    def now(self) -> datetime | None:
+        """The database's own time, for a store shared by machines whose clocks may
+        differ; None where the caller's clock serves (one machine)."""
+        ...
+
     # processes
     def insert_process(self, record: ProcessRecord) -> None: ...
     def update_process(self, record: ProcessRecord) -> None: ...

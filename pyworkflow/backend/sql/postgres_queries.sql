@@ -56,3 +56,7 @@ SELECT LEAST(
     (SELECT MIN(due_at) FROM activities),
     (SELECT MIN(due_at) FROM timers)
 )
+
+-- The server's time in microseconds since the epoch, as the rows keep times.
+-- name: server_time
+SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000000) AS BIGINT)

@@ -43,6 +43,10 @@ class SQLTransaction:
     def _all(self, name: str, params: Any) -> list[Any]:
         return self._execute(self._sql[name], params).fetchall()
 
+    def now(self) -> datetime | None:
+        """None: a database on one machine (SQLite) shares the callers' clock."""
+        return None
+
     # processes
 
     def insert_process(self, record: ProcessRecord) -> None:
