@@ -451,3 +451,27 @@ def test_an_injected_clock_still_wins(backends) -> None:
     manager = Manager(backends(clock=clock), workflows=ALL_WORKFLOWS)
     process_id = start(manager)
     assert manager.process_by_id(process_id).history[0].datetime == clock()
+
+
+def test_a_watched_process_is_never_skipped_by_a_claim(backends) -> None:
+    """A read holds its snapshot open on one machine while a worker on another
+    claims the run's decision: reads lock nothing, so the claim finds the task."""
+    watcher = backends()
+    worker = Manager(backends(), workflows=ALL_WORKFLOWS)
+    process_id = start(worker)
+    reading, claimed = threading.Event(), threading.Event()
+
+    def watch(tx) -> None:
+        run = tx.get_latest_run(process_id)
+        assert run is not None
+        tx.history(run.run_id)
+        reading.set()
+        assert claimed.wait(10)
+
+    reader = threading.Thread(target=watcher.store.read, args=(watch,))
+    reader.start()
+    assert reading.wait(10)
+    task = worker.next_decision()
+    claimed.set()
+    reader.join(10)
+    assert task is not None and task.process.id == process_id

@@ -477,3 +477,21 @@ def test_each_thread_has_its_own_connection_closed_when_the_thread_ends(tmp_path
     store.close()
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         mine.execute("SELECT 1")
+
+
+def test_reads_go_on_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+    path = tmp_path / "pyworkflow.sqlite3"
+    clock = ManualClock()
+    backend = open_backend(path, clock)
+    backend.start_process(Process(workflow="Flow", id="p"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's write in progress
+    try:
+        reader = SQLiteBackend(path, clock=clock, busy_timeout=0.1)
+        assert reader.process_by_id("p").is_open
+        assert [process.id for process in reader.processes()] == ["p"]
+        reader.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    backend.close()

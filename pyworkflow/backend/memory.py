@@ -366,6 +366,10 @@ class MemoryStore:
                     self._version += 1
                     self._changed.notify_all()
 
+    def read(self, work: Callable[[MemoryTransaction], V]) -> V:
+        with self._changed:
+            return work(MemoryTransaction(self._data))
+
     def next_due_at(self) -> datetime | None:
         with self._changed:
             tx = MemoryTransaction(self._data)

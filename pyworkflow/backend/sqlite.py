@@ -191,6 +191,18 @@ class SQLiteStore:
         with _Transaction(self) as tx:
             return work(tx)
 
+    def read(self, work: Callable[[SQLTransaction], V]) -> V:
+        """A deferred transaction: in WAL mode a snapshot that waits for no writer,
+        so listing and showing work while a worker holds the write lock."""
+        connection = self._connection()
+        try:
+            connection.execute("BEGIN")
+            return work(SQLTransaction(connection.execute, self._statements))
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        finally:
+            _rollback(connection)
+
     def next_due_at(self) -> datetime | None:
         connection = self._connection()
         sql = self._statements

@@ -221,23 +221,26 @@ class Engine(Backend):
     # -- reading -----------------------------------------------------------------------
 
     def process_by_id(self, process_id: str) -> Process:
-        def read(tx: Transaction, now: datetime) -> Process:
+        def read(tx: Transaction) -> Process | None:
             run = tx.get_latest_run(process_id)
-            if run is None:
-                raise UnknownProcessException(f"no process with id {process_id!r}")
-            return _as_process(run, tx.history(run.run_id))
+            return None if run is None else _as_process(run, tx.history(run.run_id))
 
-        return self._transact(read)
+        self._expire_if_due()
+        process = self.store.read(read)
+        if process is None:
+            raise UnknownProcessException(f"no process with id {process_id!r}")
+        return process
 
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:
         statuses = _statuses(status)
-        runs = self._transact(lambda tx, now: tx.list_runs(workflow, tag, statuses))
+        self._expire_if_due()
+        runs = self.store.read(lambda tx: tx.list_runs(workflow, tag, statuses))
         return [_as_process(run, history_loader=self._history_loader(run.run_id)) for run in runs]
 
     def _history_loader(self, run_id: str) -> Callable[[], list[Event]]:
-        return lambda: self.store.run(lambda tx: tx.history(run_id))
+        return lambda: self.store.read(lambda tx: tx.history(run_id))
 
     # -- decision tasks ------------------------------------------------------------------
 
@@ -538,6 +541,14 @@ class Engine(Backend):
     def expire_due(self) -> None:
         """Apply every deadline that has passed; workers' polls do this as they go."""
         self._transact(lambda tx, now: None)
+
+    def _expire_if_due(self) -> None:
+        """Before a read, apply the deadlines that have passed, so what is shown is
+        what a worker would now find; most reads find none due, and then take no
+        write lock at all: the read itself is a snapshot that locks nothing."""
+        due = self.store.next_due_at()
+        if due is not None and due <= self.clock():
+            self.expire_due()
 
     def wait_for_work(self, timeout: float) -> bool:
         # A deadline already past was handled by the last poll, or is another

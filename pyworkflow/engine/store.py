@@ -98,6 +98,12 @@ class Store(Protocol):
         on a fresh transaction, so ``work`` must not keep state between tries."""
         ...
 
+    def read(self, work: Callable[[Transaction], V]) -> V:
+        """``work`` on one consistent snapshot that takes no lock and writes nothing:
+        watching a process never slows the workers that move it, and works while a
+        writer holds the database (or on read-only media, for SQLite)."""
+        ...
+
     def next_due_at(self) -> datetime | None:
         """The earliest moment a worker must look without being told: the least
         ``wake_at`` of runs, ``due_at`` of activities and timers."""

@@ -26,16 +26,19 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 @cache
-def queries(paramstyle: str = "named", dialect: str | None = None) -> dict[str, str]:
+def queries(
+    paramstyle: str = "named", dialect: str | None = None, locks: bool = True
+) -> dict[str, str]:
     """Statements by name from ``queries.sql``, in the driver's parameter style:
     ``named`` (``:name``, sqlite3) as written, or ``pyformat`` (``%(name)s``, psycopg).
-    With ``dialect``, that dialect's ``<dialect>_queries.sql`` replaces or adds some."""
+    With ``dialect``, that dialect's ``<dialect>_queries.sql`` replaces or adds some.
+    ``locks=False`` gives the statements for snapshot reads, which lock no row."""
     statements = parse(_read("queries.sql"))
     if dialect is not None:
         statements.update(parse(_read(f"{dialect}_queries.sql")))
-    locks = _LOCKS.get(dialect or "", {})
+    clauses = _Locks(_LOCKS.get(dialect or "", {}) if locks else {})
     statements = {
-        name: _expand_columns(sql).format_map(_Locks(locks)) for name, sql in statements.items()
+        name: _expand_columns(sql).format_map(clauses) for name, sql in statements.items()
     }
     if paramstyle == "named":
         return statements
