@@ -97,6 +97,13 @@ def latency(server: str, samples: int, long_samples: int) -> list[Row]:
                 ((0.1, samples), (2.0, long_samples)),
                 "1 decider + 1 activity worker process",
             )
+            # As `process wait` watches: reading the process through the library.
+            rows += idle_latency(
+                manager,
+                lambda process_id: not manager.process_by_id(process_id).is_open,
+                ((0.1, samples),),
+                "watched as `process wait` does",
+            )
         manager.backend.close()
     return rows
 

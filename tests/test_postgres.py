@@ -347,22 +347,6 @@ def test_a_failure_inside_a_transaction_rolls_everything_back(backends) -> None:
     assert all(event.type != "signal" for event in process.history)
 
 
-def test_a_refusal_keeps_what_was_written_before_it(backends) -> None:
-    # The engine expires a deadline, then refuses the late caller: the timeout stays.
-    clock = ManualClock()
-    manager = Manager(backends(clock=clock), workflows=ALL_WORKFLOWS)
-    process_id = start(manager)
-    decide(manager, ScheduleActivity(TimeoutsActivity.name, id="late"))
-    task = manager.next_activity()
-    assert task is not None
-    clock.advance(TimeoutsActivity.execution_timeout + 1)
-    with pytest.raises(UnknownActivityException):
-        manager.complete_task(task, "too late")
-    history = manager.process_by_id(process_id).history
-    assert history[-1].type == "activity"
-    assert history[-1].result.type == "timedout"
-
-
 def test_a_unit_aborted_for_a_conflict_is_run_again_from_the_start(backends) -> None:
     store = backends().store
     calls: list[int] = []

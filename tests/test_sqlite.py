@@ -22,14 +22,11 @@ from pyworkflow.exceptions import (
     BackendBusyError,
     BackendConfigurationError,
     BackendError,
-    UnknownActivityException,
 )
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
 from pyworkflow.worker import ActivityWorker, DecisionWorker
 from pyworkflow.workflow import Workflow
-
-from .support import ALL_WORKFLOWS, TimeoutsActivity, decide, start
 
 
 def files_in(directory: Path) -> dict[str, bytes]:
@@ -372,24 +369,6 @@ def test_an_error_inside_a_transaction_rolls_it_back(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         backend.store.run(work)
     assert backend.process_by_id("p").is_open
-    backend.close()
-
-
-def test_a_refusal_keeps_what_was_written_before_it(tmp_path: Path) -> None:
-    # The engine expires a deadline, then refuses the late caller: the timeout stays.
-    clock = ManualClock()
-    backend = SQLiteBackend(tmp_path / "pyworkflow.sqlite3", clock=clock)
-    manager = Manager(backend, workflows=ALL_WORKFLOWS)
-    process_id = start(manager)
-    decide(manager, ScheduleActivity(TimeoutsActivity.name, id="late"))
-    task = manager.next_activity()
-    assert task is not None
-    clock.advance(TimeoutsActivity.execution_timeout + 1)
-    with pytest.raises(UnknownActivityException):
-        manager.complete_task(task, "too late")
-    history = manager.process_by_id(process_id).history
-    assert history[-1].type == "activity"
-    assert history[-1].result.type == "timedout"
     backend.close()
 
 

@@ -263,3 +263,17 @@ def test_no_task_is_handed_out_past_its_deadline_however_many_expired(manager, c
     assert manager.next_decision() is None
     timed_out = [e for e in task.process.history if e.type == "activity"]
     assert len(timed_out) == MANY
+
+
+def test_a_refused_call_keeps_the_deadlines_it_found_expired(manager, clock):
+    # The engine expires a deadline, then refuses the late caller: the timeout stays.
+    process_id = start(manager)
+    decide(manager, ScheduleActivity(TimeoutsActivity.name, id="late"))
+    task = manager.next_activity()
+    assert task is not None
+    clock.advance(TimeoutsActivity.execution_timeout + 1)
+    with pytest.raises(UnknownActivityException):
+        manager.complete_task(task, "too late")
+    history = manager.process_by_id(process_id).history
+    assert history[-1].type == "activity"
+    assert history[-1].result.type == "timedout"
