@@ -17,8 +17,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -174,14 +175,14 @@ def _fill(backend: SQLiteBackend, count: int) -> None:
     Written in large transactions through the engine's own step for opening a run,
     so that building 100,000 processes takes seconds, not minutes.
     """
-    engine = backend.engine
     workflow = backend.registry.workflow(ThreeStepWorkflow.name)
     batch = 5000
     for first in range(0, count, batch):
         now = backend.clock()
-        with backend.store.transaction() as tx:
+
+        def fill(tx: Any, first: int = first, now: datetime = now) -> None:
             for index in range(first, min(count, first + batch)):
-                run = engine._open_run(tx, workflow, f"p{index}", 0, [], now, parent=None)
+                run = backend._open_run(tx, workflow, f"p{index}", 0, [], now, parent=None)
                 tx.insert_activity(
                     ActivityRecord(
                         run_id=run.run_id,
@@ -196,6 +197,8 @@ def _fill(backend: SQLiteBackend, count: int) -> None:
                         input=0,
                     )
                 )
+
+        backend.store.run(fill)
 
 
 def claim_cost(directory: Path, sizes: tuple[int, int], repeat: int) -> list[Row]:
@@ -227,11 +230,14 @@ def decision_cost(directory: Path, lengths: tuple[int, int], repeat: int) -> lis
         backend = _backend(directory / f"history-{length}.sqlite3")
         backend.start_process(Process(workflow=ThreeStepWorkflow, id="long"))
         now = backend.clock()
-        with backend.store.transaction() as tx:
+
+        def fill(tx: Any, length: int = length, now: datetime = now) -> None:
             run = tx.get_open_run("long")
             assert run is not None
             filler = [SignalEvent(Signal("tick", {"n": n}), now) for n in range(length - 1)]
-            tx.append_events(run.run_id, filler)
+            tx.append_events(run, filler)
+
+        backend.store.run(fill)
         claims, completes = [], []
         for _ in range(repeat):
             begin = time.perf_counter()
@@ -280,6 +286,9 @@ def print_table(rows: list[Row]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--only", action="append", metavar="MEASURE", help="run only this measure (repeatable)"
+    )
     args = parser.parse_args()
     count, samples, long_samples, scale, history = (
         (200, 10, 3, 10_000, 500) if args.quick else (2000, 100, 15, 100_000, 5000)
@@ -294,6 +303,8 @@ def main() -> None:
             ("decision cost", lambda: decision_cost(directory, (10, history), repeat=20)),
         ]
         for title, step in steps:
+            if args.only and title not in args.only:
+                continue
             print(f"  running {title} ...", file=sys.stderr, flush=True)
             rows.extend(step())
     version = sys.version.split()[0]

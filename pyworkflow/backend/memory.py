@@ -218,8 +218,8 @@ class MemoryTransaction:
             PublishedEvent(run.process_id, run.run_id, run.workflow, event) for event in added
         )
 
-    def history(self, run_id: str) -> list[Event]:
-        return list(self.d.histories.get(run_id, ()))
+    def history(self, run_id: str, after: int = 0) -> list[Event]:
+        return list(self.d.histories.get(run_id, ())[after:])
 
     # activities
 

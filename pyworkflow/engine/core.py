@@ -81,6 +81,7 @@ from ..process import (
 )
 from ..signal import Signal
 from ..task import ActivityTask, DecisionTask
+from .histories import HistoryCache
 from .records import (
     ActivityRecord,
     ActivityState,
@@ -133,6 +134,7 @@ class Engine(Backend):
         self.clock: Clock = clock or utcnow
         self._clock_given = clock is not None
         self.registry = Registry()
+        self.histories = HistoryCache()
 
     # -- registration ------------------------------------------------------------------
 
@@ -270,7 +272,11 @@ class Engine(Backend):
                 "token": run.decision_token,
                 "attempt": run.decision_failures + 1,
             }
-            return DecisionTask(_as_process(run, tx.history(run.run_id)), context=context)
+            mine = sum(1 for published in tx.appended if published.run_id == run.run_id)
+            history = self.histories.history(
+                run.run_id, lambda after: tx.history(run.run_id, after), uncommitted=mine
+            )
+            return DecisionTask(_as_process(run, history), context=context)
 
         return self._transact(claim)
 

@@ -86,7 +86,7 @@ SELECT MAX(seq) FROM events WHERE run_id = :run_id
 INSERT INTO events (run_id, seq, body) VALUES (:run_id, :seq, :body)
 
 -- name: history
-SELECT body FROM events WHERE run_id = :run_id ORDER BY seq
+SELECT body FROM events WHERE run_id = :run_id AND seq > :after ORDER BY seq
 
 -- name: insert_activity
 INSERT INTO activities ({activities}, due_at) VALUES ({:activities}, :due_at)

@@ -92,9 +92,10 @@ class SQLTransaction:
             self.appended.append(PublishedEvent(run.process_id, run_id, run.workflow, event))
         self._last_event[run_id] = last
 
-    def history(self, run_id: str) -> list[Event]:
+    def history(self, run_id: str, after: int = 0) -> list[Event]:
         loads = codec.loads
-        return [loads(row[0]) for row in self._all("history", {"run_id": run_id})]
+        rows = self._all("history", {"run_id": run_id, "after": after})
+        return [loads(row[0]) for row in rows]
 
     # activities
 
