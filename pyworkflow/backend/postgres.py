@@ -380,6 +380,8 @@ class _PostgresTransaction(SQLTransaction):
         self._locked: set[str] = set()
         # The moment the sweep last found nothing due at, in microseconds.
         self._nothing_due_at: int | None = None
+        # The server time and earliest deadline read together by now(), if it ran.
+        self._earliest: tuple[int, int | None] | None = None
         self.wrote = False
 
     def _run(self, query: str, params: Any) -> Any:
@@ -391,8 +393,9 @@ class _PostgresTransaction(SQLTransaction):
     def now(self) -> datetime | None:
         """The server's clock: workers and clients on machines whose clocks differ
         then agree on every deadline and timer."""
-        row = self._run(self._sql["server_time"], None).fetchone()
-        return from_micros(row[0])
+        micros, earliest = self._run(self._sql["server_time"], None).fetchone()
+        self._earliest = (micros, earliest)
+        return from_micros(micros)
 
     def _lock_run(self, run_id: str) -> None:
         if run_id not in self._locked:
@@ -425,8 +428,12 @@ class _PostgresTransaction(SQLTransaction):
         each of which would find nothing, are answered by this one."""
         micros = to_micros(now)
         if self._nothing_due_at != micros:
-            row = self._run(self._sql["earliest_sweep"], None).fetchone()
-            if row[0] is not None and row[0] <= micros:
+            earliest: int | None
+            if self._earliest is not None and self._earliest[0] == micros:
+                earliest = self._earliest[1]
+            else:
+                earliest = self._run(self._sql["earliest_sweep"], None).fetchone()[0]
+            if earliest is not None and micros is not None and earliest <= micros:
                 return False
             self._nothing_due_at = micros
         return True

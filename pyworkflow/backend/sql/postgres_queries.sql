@@ -57,6 +57,11 @@ SELECT LEAST(
     (SELECT MIN(due_at) FROM timers)
 )
 
--- The server's time in microseconds since the epoch, as the rows keep times.
+-- The server's time in microseconds since the epoch, as the rows keep times,
+-- with the earliest deadline: a unit of work starts with both in one round trip.
 -- name: server_time
-SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000000) AS BIGINT)
+SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000000) AS BIGINT), LEAST(
+    (SELECT MIN(due_at) FROM runs WHERE due_at IS NOT NULL),
+    (SELECT MIN(due_at) FROM activities),
+    (SELECT MIN(due_at) FROM timers)
+)
