@@ -292,6 +292,7 @@ def test_claims_and_deadline_queries_use_an_index(tmp_path: Path, name: str, tab
         "parent_run": "r",
         "names": ",Foo,Bar,",
         "root_id": None,
+        "after": 0,
     }
     plan = connection.execute("EXPLAIN QUERY PLAN " + queries()[name], params).fetchall()
     details = " | ".join(row[-1] for row in plan)
