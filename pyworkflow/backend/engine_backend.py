@@ -62,6 +62,9 @@ class EngineBackend(Backend):
     def process_by_id(self, process_id: str) -> Process:
         return self.engine.process_by_id(process_id)
 
+    def process_runs(self, process_id: str) -> list[Process]:
+        return self.engine.process_runs(process_id)
+
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:

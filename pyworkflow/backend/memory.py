@@ -143,6 +143,9 @@ class MemoryTransaction:
             and (tag is None or tag in run.tags)
         ]
 
+    def process_runs(self, process_id: str) -> list[ProcessRecord]:
+        return [replace(self.d.runs[run_id]) for run_id in self.d.runs_by_process.get(process_id, [])]
+
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
         return [
             replace(run)

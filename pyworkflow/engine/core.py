@@ -188,6 +188,14 @@ class Engine:
                 raise UnknownProcessException(f"no process with id {process_id!r}")
             return _as_process(run, tx.history(run.run_id))
 
+    def process_runs(self, process_id: str) -> list[Process]:
+        with self.store.transaction() as tx:
+            self._expire_due(tx, self.clock())
+            runs = tx.process_runs(process_id)
+        if not runs:
+            raise UnknownProcessException(f"no process with id {process_id!r}")
+        return [_as_process(run, history_loader=self._history_loader(run.run_id)) for run in runs]
+
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:

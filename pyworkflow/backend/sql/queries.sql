@@ -57,6 +57,13 @@ SELECT run_id, process_id, workflow, category, decision_timeout, started_at, inp
     decision_failures, decision_attempts
 FROM runs WHERE process_id = :process_id ORDER BY seq DESC LIMIT 1
 
+-- name: process_runs
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs WHERE process_id = :process_id ORDER BY seq
+
 -- name: list_runs
 SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
     parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
