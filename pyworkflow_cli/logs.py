@@ -5,9 +5,10 @@ structlog) and put their fields in ``extra=``; ProcessorFormatter with
 ExtraAdder turns those records into structlog events, so every task line has
 process id, workflow or activity, attempt, outcome and duration as fields.
 
-On a terminal the lines are coloured for people (plain with $NO_COLOR set); elsewhere (journald, files,
-pipes) they are JSON, one object a line. Values that came from environment
-variables in the config (secrets) are masked in every field.
+On a terminal the lines are coloured for people (plain when $NO_COLOR is
+set); elsewhere (journald, files, pipes) they are JSON, one object a line.
+Values that came from environment variables in the config (secrets) are
+masked in every field.
 
 Named ``logs`` rather than ``logging`` so it never shadows the stdlib module.
 """

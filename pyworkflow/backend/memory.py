@@ -144,7 +144,8 @@ class MemoryTransaction:
         ]
 
     def process_runs(self, process_id: str) -> list[ProcessRecord]:
-        return [replace(self.d.runs[run_id]) for run_id in self.d.runs_by_process.get(process_id, [])]
+        run_ids = self.d.runs_by_process.get(process_id, [])
+        return [replace(self.d.runs[run_id]) for run_id in run_ids]
 
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
         return [
