@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from pyworkflow.manager import Manager
     from pyworkflow.workflow import Workflow
 
+    from .health import PollHealth
+
 
 @dataclass
 class App:
@@ -27,6 +29,8 @@ class App:
     _backend: Backend | None = field(default=None, repr=False)
     _manager: Manager | None = field(default=None, repr=False)
     _reader: Manager | None = field(default=None, repr=False)
+    # Shared by the workers a command runs (see pyworkflow_cli.health).
+    health: PollHealth | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:

@@ -395,9 +395,7 @@ def _workflow_name(workflow: str) -> str:
     return find_workflow(workflow, []).name if ":" in workflow else workflow
 
 
-def _by_configured_name(
-    app: App, workflow: str, tag: str | None, status: str
-) -> list[Process]:
+def _by_configured_name(app: App, workflow: str, tag: str | None, status: str) -> list[Process]:
     """Processes of ``workflow`` given by its class name (FooWorkflow for Foo), which
     only the configured workflow code can tell; an unknown name is a typo, said so."""
     from ..errors import ConfigError
