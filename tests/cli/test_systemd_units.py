@@ -68,7 +68,8 @@ def test_unit_is_hardened_and_watched(unit):
     for key, value in HARDENING.items():
         assert settings.get(key) == value, key
     assert set(settings["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
-    filters = [line for line in unit.read_text().splitlines() if line.startswith("SystemCallFilter=")]
+    lines = unit.read_text().splitlines()
+    filters = [line for line in lines if line.startswith("SystemCallFilter=")]
     assert "SystemCallFilter=@system-service" in filters
     # The worker notifies (pyworkflow_cli.sdnotify); the watchdog restarts a hung one.
     assert settings["Type"] == "notify"
