@@ -80,13 +80,15 @@ class ActivityMonitor:
     """Lets a running activity talk to whoever runs it, without knowing who that is.
 
     ``heartbeat_fn`` returns True when cancellation of the task was requested.
+    Only ``True`` means that: 2014's heartbeat functions returned whatever came
+    to hand (None, a response object), and none of that may cancel an activity.
     """
 
-    def __init__(self, heartbeat_fn: Callable[[], bool | None] | None = None) -> None:
+    def __init__(self, heartbeat_fn: Callable[[], Any] | None = None) -> None:
         self._heartbeat_fn = heartbeat_fn
 
     def heartbeat(self) -> bool:
-        return bool(self._heartbeat_fn()) if self._heartbeat_fn else False
+        return self._heartbeat_fn is not None and self._heartbeat_fn() is True
 
 
 class Activity:

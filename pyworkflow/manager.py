@@ -100,6 +100,10 @@ class Manager:
     def process_by_id(self, process_id: str) -> Process:
         return self._backend.process_by_id(process_id)
 
+    def process_runs(self, process_id: str) -> list[Process]:
+        """Every run of ``process_id``, oldest first (see :meth:`Backend.process_runs`)."""
+        return self._backend.process_runs(process_id)
+
     def processes(
         self, workflow: Any = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:

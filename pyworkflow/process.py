@@ -165,20 +165,20 @@ class Process(Value):
         return self.has_event(DecisionEvent(decision))
 
     def unseen_events(self) -> list[Event]:
-        """Events since the last decision that went through, not counting the
-        ``decision_started`` that opened the current one, nor the decisions that
-        the last one returned (the decider knows what it decided).
+        """The events the current decision is to act on, in order, as in 2014:
+        leave out the last event (the ``decision_started`` that opened this
+        decision), then take the events after the latest remaining
+        ``decision_started``, decisions included (all events if there is none).
 
-        A decision that failed or timed out saw nothing: its events stay unseen.
+        A decision attempt that failed or timed out saw nothing, so its
+        ``decision_started`` does not count: its events stay unseen.
         """
         start, end = self._unseen_bounds()
-        return [event for event in self.history[start:end] if event.type != "decision"]
+        return self.history[start:end]
 
     def _unseen_bounds(self) -> tuple[int, int]:
         history = self.history
-        end = len(history)
-        if end and history[-1].type == "decision_started":
-            end -= 1
+        end = max(len(history) - 1, 0)
         seen_until = -1
         attempt = None
         for index in range(end):

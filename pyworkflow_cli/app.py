@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from pyworkflow.manager import Manager
     from pyworkflow.workflow import Workflow
 
+    from .health import PollHealth
+
 
 @dataclass
 class App:
@@ -26,6 +28,9 @@ class App:
     _workflows: list[type[Workflow]] | None = field(default=None, repr=False)
     _backend: Backend | None = field(default=None, repr=False)
     _manager: Manager | None = field(default=None, repr=False)
+    _reader: Manager | None = field(default=None, repr=False)
+    # Shared by the workers a command runs (see pyworkflow_cli.health).
+    health: PollHealth | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -46,10 +51,11 @@ class App:
 
     def workflow(self, name: str) -> type[Workflow]:
         """The workflow ``name`` names, registered with the manager if it came from a path."""
-        from .loading import find_workflow
+        from .loading import check_names, find_workflow
 
         workflow = find_workflow(name, self.workflows)
         if workflow not in self.workflows:
+            check_names([*self.workflows, workflow], name)
             self.workflows.append(workflow)
             if self._manager is not None:
                 self._manager.register_workflow(workflow)
@@ -71,6 +77,20 @@ class App:
             workflows = self.workflows  # import errors before touching storage
             self._manager = Manager(self.backend, workflows)
         return self._manager
+
+    @property
+    def reader(self) -> Manager:
+        """A manager for commands that read or steer processes: it opens the
+        existing storage and imports no workflow code, which those commands never
+        run, so they work from any directory and any virtualenv."""
+        if self._manager is not None:
+            return self._manager
+        if self._reader is None:
+            from pyworkflow.manager import Manager
+
+            self.create_storage = False
+            self._reader = Manager(self.backend, [])
+        return self._reader
 
     def close(self) -> None:
         if self._backend is not None:

@@ -25,6 +25,10 @@ from typing import Any
 from .errors import ConfigError
 
 ENV_VAR = "PYWORKFLOW_CONFIG"
+# These override the config file's ``logging:``, so that one unit or one shell
+# can turn on debug logs without editing a file shared with others.
+LOG_LEVEL_VAR = "PYWORKFLOW_LOG_LEVEL"
+LOG_FORMAT_VAR = "PYWORKFLOW_LOG_FORMAT"
 DEFAULT_PATH = "pyworkflow.yaml"
 DEFAULT_SQLITE_PATH = "pyworkflow.db"
 
@@ -119,12 +123,34 @@ def load_config(option: str | None = None, environ: Mapping[str, str] | None = N
         if explicit:
             where = f"${ENV_VAR}" if not option else "--config"
             raise ConfigError(f"config file {path!r} (from {where}) not found")
-        return Config()
+        return logging_from_environ(Config(), environ)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    return parse_config(text, path, environ)
+    return logging_from_environ(parse_config(text, path, environ), environ)
+
+
+def logging_from_environ(config: Config, environ: Mapping[str, str]) -> Config:
+    """``config`` with $PYWORKFLOW_LOG_LEVEL and $PYWORKFLOW_LOG_FORMAT applied."""
+    from dataclasses import replace
+
+    chosen = {}
+    for variable, key, allowed in (
+        (LOG_LEVEL_VAR, "level", LOG_LEVELS),
+        (LOG_FORMAT_VAR, "format", LOG_FORMATS),
+    ):
+        value = environ.get(variable, "").strip().lower()
+        if not value:
+            continue
+        if value not in allowed:
+            raise ConfigError(
+                f"${variable}: expected one of {', '.join(allowed)}; got {environ[variable]!r}"
+            )
+        chosen[key] = value
+    if not chosen:
+        return config
+    return replace(config, logging=replace(config.logging, **chosen))
 
 
 def parse_config(text: str, source: str, environ: Mapping[str, str] | None = None) -> Config:

@@ -7,15 +7,17 @@ code  meaning
 ====  =====================================================================
 0     success
 1     the process ended failed, canceled, timed out or terminated
-      (``process wait``, ``process run``, ``process start --wait``), or
-      ``--timeout`` passed while it was still open
+      (``process wait``, ``process run``, ``process start --wait``)
 2     usage or config error (bad option, bad config file, unknown workflow,
       input that is not JSON, a process that is closed to signals, a backend
       configured so that it can never open: a database path that is a
       directory or not a database, a newer schema, a read-only file)
 3     not found (unknown process id)
 4     backend unreachable (a database locked for too long, a server that
-      does not answer): retrying later may work
+      does not answer): retrying later may work; also a worker run with
+      ``--exit-when-idle`` whose last poll failed
+5     still open: ``--timeout`` passed before the process ended (``process
+      wait``, ``process run``, ``process start --wait``); it runs on
 70    internal error: a bug; ``--debug`` shows its traceback
 130   interrupted: Ctrl-C stopped a command waiting for a process
       (``process wait``, ``process start --wait``) or ``process run``
@@ -37,6 +39,7 @@ EXIT_PROCESS_UNSUCCESSFUL = 1
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_BACKEND_UNREACHABLE = 4
+EXIT_STILL_OPEN = 5
 EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it; 143 (SIGTERM) likewise
 
@@ -64,6 +67,10 @@ class BackendUnreachableError(CliError):
 
 class ProcessUnsuccessfulError(CliError):
     exit_code = EXIT_PROCESS_UNSUCCESSFUL
+
+
+class StillOpenError(CliError):
+    exit_code = EXIT_STILL_OPEN
 
 
 class InternalError(CliError):

@@ -79,8 +79,31 @@ def load_all(paths: Iterable[str], source: str) -> list[type[Workflow]]:
     for index, path in enumerate(paths):
         for workflow in load_workflows(path, f"{source}: workflows[{index}]"):
             if workflow not in workflows:
+                check_names([*workflows, workflow], source)
                 workflows.append(workflow)
     return workflows
+
+
+def check_names(workflows: Iterable[type[Workflow]], source: str) -> None:
+    """Refuse two classes under one workflow or activity name: names identify code
+    in the history, so the backend could not tell which one a task is for."""
+    for kind, classes in (
+        ("workflow", list(workflows)),
+        ("activity", [activity for workflow in workflows for activity in workflow.activities]),
+    ):
+        seen: dict[str, type] = {}
+        for cls in classes:
+            known = seen.setdefault(cls.name, cls)
+            if known is not cls:
+                raise ConfigError(
+                    f"{source}: two {kind} classes are named {cls.name!r}: "
+                    f"{_path(known)} and {_path(cls)}; rename one, or give it a distinct "
+                    "`name` attribute"
+                )
+
+
+def _path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def import_plugins(paths: Iterable[str], source: str) -> None:

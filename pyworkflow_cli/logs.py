@@ -5,9 +5,10 @@ structlog) and put their fields in ``extra=``; ProcessorFormatter with
 ExtraAdder turns those records into structlog events, so every task line has
 process id, workflow or activity, attempt, outcome and duration as fields.
 
-On a terminal the lines are coloured for people; elsewhere (journald, files,
-pipes) they are JSON, one object a line. Values that came from environment
-variables in the config (secrets) are masked in every field.
+On a terminal the lines are coloured for people (plain when $NO_COLOR is
+set); elsewhere (journald, files, pipes) they are JSON, one object a line.
+Values that came from environment variables in the config (secrets) are
+masked in every field.
 
 Named ``logs`` rather than ``logging`` so it never shadows the stdlib module.
 """
@@ -15,8 +16,9 @@ Named ``logs`` rather than ``logging`` so it never shadows the stdlib module.
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 LIBRARY_LOGGER = "pyworkflow"
@@ -67,6 +69,12 @@ def wants_console(format: str, stream: TextIO) -> bool:
     return format == "console"
 
 
+def wants_colour(environ: Mapping[str, str] | None = None) -> bool:
+    """Colours on a terminal, unless $NO_COLOR is set to anything (no-color.org)."""
+    environ = os.environ if environ is None else environ
+    return not environ.get("NO_COLOR")
+
+
 def configure_logging(
     format: str = "auto",
     level: str = "info",
@@ -91,7 +99,7 @@ def configure_logging(
     ]
     renderer: Any
     if console:
-        renderer = structlog.dev.ConsoleRenderer(colors=True)
+        renderer = structlog.dev.ConsoleRenderer(colors=wants_colour())
         final: list[Any] = [redact, renderer]
     else:
         final = [structlog.processors.format_exc_info, redact, structlog.processors.JSONRenderer()]

@@ -2,7 +2,8 @@
 
 Exit codes (the table is in :mod:`pyworkflow_cli.errors`): 0 success; 1 the
 process ended failed, canceled or timed out (``wait``, ``run``, ``start
---wait``); 2 usage or config error; 3 not found; 4 backend unreachable; 70 an
+--wait``); 2 usage or config error; 3 not found; 4 backend unreachable; 5
+still open when ``--timeout`` passed; 70 an
 internal error (a bug: rerun with ``--debug``); 130 interrupted by Ctrl-C, 143
 by SIGTERM (a command that waits for a process, or ``process run``).
 
@@ -79,7 +80,8 @@ def cli(ctx: click.Context) -> None:
     \b
     Exit codes: 0 success; 1 the process ended failed, canceled or timed out
     (wait, run, start --wait); 2 usage or config error; 3 not found;
-    4 backend unreachable; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+    4 backend unreachable; 5 still open when --timeout passed;
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
     app = ctx.ensure_object(App)
     ctx.call_on_close(app.close)

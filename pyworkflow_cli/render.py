@@ -56,15 +56,38 @@ def started_at(process: Process) -> datetime | None:
     return process.started_at
 
 
+def duration(process: Process) -> float | None:
+    """Seconds from start to close; None while open or when a time is unknown."""
+    if process.started_at is None or process.closed_at is None:
+        return None
+    return round((process.closed_at - process.started_at).total_seconds(), 3)
+
+
 def process_summary(process: Process) -> dict[str, Any]:
     started = started_at(process)
+    closed = process.closed_at
     return {
         "id": process.id,
         "workflow": process.workflow,
         "status": process.status,
         "tags": list(process.tags),
         "started": started.isoformat() if started else None,
+        "closed": closed.isoformat() if closed else None,
+        "duration_seconds": duration(process),
     }
+
+
+def runs_data(runs: list[Process]) -> list[dict[str, Any]]:
+    """Every run of one process id, oldest first, numbered as ``--run`` takes them."""
+    return [
+        {
+            "run": number,
+            "status": run.status,
+            "started": run.started_at.isoformat() if run.started_at else None,
+            "closed": run.closed_at.isoformat() if run.closed_at else None,
+        }
+        for number, run in enumerate(runs, start=1)
+    ]
 
 
 def process_data(process: Process) -> dict[str, Any]:
@@ -154,25 +177,57 @@ def result_details(result: Any) -> str:
     return " ".join([result.type, *fields])
 
 
-def process_text(process: Process) -> str:
+def process_text(process: Process, runs: list[Process] | None = None) -> str:
     started = started_at(process)
+    closed = process.closed_at
+    took = duration(process)
     lines = [
         f"id:        {process.id}",
         f"workflow:  {process.workflow}",
         f"status:    {process.status}",
         f"started:   {_time(started) if started else '-'}",
+        f"closed:    {_time(closed) if closed else '-'}"
+        + (f" (after {seconds_text(took)})" if took is not None else ""),
         f"tags:      {', '.join(process.tags) or '-'}",
         f"input:     {compact(process.input)}",
     ]
     if process.parent:
         lines.append(f"parent:    {process.parent}")
     lines.append(f"result:    {outcome_text(process) if process.result is not None else '-'}")
+    if runs is not None and len(runs) > 1:
+        rows = [
+            [
+                str(item["run"]),
+                item["status"],
+                _time(run.started_at) if run.started_at else "-",
+                _time(run.closed_at) if run.closed_at else "-",
+                "<- shown" if run is process else "",
+            ]
+            for item, run in zip(runs_data(runs), runs, strict=True)
+        ]
+        lines += ["", "runs (show one with --run N):"]
+        lines.append(table(["RUN", "STATUS", "STARTED (UTC)", "CLOSED (UTC)", ""], rows))
+    lines += ["", "history:", history_text(process)]
+    return "\n".join(lines)
+
+
+def history_text(process: Process) -> str:
     rows = [
         [str(number), _time(event.datetime), event.type, event_details(event)]
         for number, event in enumerate(process.history, start=1)
     ]
-    lines += ["", "history:", table(["#", "TIME (UTC)", "EVENT", "DETAILS"], rows)]
-    return "\n".join(lines)
+    return table(["#", "TIME (UTC)", "EVENT", "DETAILS"], rows)
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration for people: 0.25s, 42s, 3m07s, 2h05m."""
+    if seconds < 60:
+        return f"{seconds:g}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def processes_text(processes: list[Process]) -> str:
@@ -185,10 +240,11 @@ def processes_text(processes: list[Process]) -> str:
                 str(process.workflow),
                 process.status,
                 _time(started) if started else "-",
+                _time(process.closed_at) if process.closed_at else "-",
                 ",".join(process.tags),
             ]
         )
-    return table(["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "TAGS"], rows)
+    return table(["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "CLOSED (UTC)", "TAGS"], rows)
 
 
 def _time(moment: datetime) -> str:

@@ -4,7 +4,7 @@ free to take signals."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .signals import graceful_stop
@@ -14,15 +14,21 @@ if TYPE_CHECKING:
 
 
 def run_workers(
-    workers: Sequence[Worker], max_tasks: int | None = None, exit_when_idle: bool = False
+    workers: Sequence[Worker],
+    max_tasks: int | None = None,
+    exit_when_idle: bool = False,
+    on_started: Callable[[], None] = lambda: None,
 ) -> int:
     """Run ``workers`` until stopped by a signal, ``max_tasks`` each, or idle.
+
+    ``on_started`` is called once the workers run and the stop signals are
+    handled: from then on a stop signal is a graceful stop.
 
     Returns the number of tasks handled. A worker that crashes (a bug in the
     loop, not a task failing) stops the others and is re-raised.
     """
     if exit_when_idle and len(workers) > 1:
-        return _drain(workers, max_tasks)
+        return _drain(workers, max_tasks, on_started)
     errors: list[BaseException] = []
 
     def stop_all() -> None:
@@ -43,6 +49,7 @@ def run_workers(
     with graceful_stop(stop_all):
         for thread in threads:
             thread.start()
+        on_started()
         for thread in threads:
             while thread.is_alive():
                 thread.join(0.2)
@@ -51,7 +58,7 @@ def run_workers(
     return sum(worker.tasks_handled for worker in workers)
 
 
-def _drain(workers: Sequence[Worker], max_tasks: int | None) -> int:
+def _drain(workers: Sequence[Worker], max_tasks: int | None, on_started: Callable[[], None]) -> int:
     """Several workers until none of them finds a task.
 
     Each worker idling on its own would not do: a decision is work for the
@@ -61,6 +68,7 @@ def _drain(workers: Sequence[Worker], max_tasks: int | None) -> int:
     handled = dict.fromkeys(range(len(workers)), 0)
     stopping = threading.Event()
     with graceful_stop(stopping.set):
+        on_started()
         while not stopping.is_set():
             progressed = False
             for index, worker in enumerate(workers):

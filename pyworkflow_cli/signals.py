@@ -1,7 +1,9 @@
 """Signals, for the two kinds of long-running command.
 
-Workers stop gracefully (:func:`graceful_stop`): SIGTERM or SIGINT stops
-polling and lets the task in hand finish; a second SIGINT exits at once (exit
+Workers stop gracefully (:func:`graceful_stop`): SIGTERM, SIGINT or SIGHUP
+stops polling and lets the task in hand finish (SIGHUP, the usual "reload", so
+that a unit restarted with ``Restart=always`` comes back with the config read
+afresh, rather than dying mid-task by the default action); a second SIGINT exits at once (exit
 code 130), for an impatient Ctrl-C. A second SIGTERM changes nothing: under
 systemd, the unit's ``TimeoutStopSec`` decides when patience ends, with SIGKILL.
 
@@ -25,6 +27,7 @@ from .errors import EXIT_INTERRUPTED
 
 LOG = logging.getLogger("pyworkflow.cli")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+WORKER_STOP_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP)
 
 
 class StopRequest(threading.Event):
@@ -56,7 +59,7 @@ class Interrupted(BaseException):
 
 @contextmanager
 def graceful_stop(stop: Callable[[], None]) -> Iterator[StopRequest]:
-    """Call ``stop`` on the first SIGTERM/SIGINT while the block runs.
+    """Call ``stop`` on the first SIGTERM/SIGINT/SIGHUP while the block runs.
 
     Yields an event set once a stop was requested. Handlers can only be
     installed from the main thread; elsewhere (tests) this does nothing.
@@ -78,7 +81,7 @@ def graceful_stop(stop: Callable[[], None]) -> Iterator[StopRequest]:
         LOG.info("%s received: finishing the task in hand, then stopping", name)
         stop()
 
-    with _handlers(handle):
+    with _handlers(handle, WORKER_STOP_SIGNALS):
         yield requested
 
 
@@ -96,13 +99,15 @@ def interrupt_exits() -> Iterator[None]:
     def handle(signum: int, _frame: FrameType | None) -> None:
         raise Interrupted(signum)
 
-    with _handlers(handle):
+    with _handlers(handle, STOP_SIGNALS):
         yield
 
 
 @contextmanager
-def _handlers(handle: Callable[[int, FrameType | None], None]) -> Iterator[None]:
-    previous = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+def _handlers(
+    handle: Callable[[int, FrameType | None], None], signals: tuple[signal.Signals, ...]
+) -> Iterator[None]:
+    previous = {sig: signal.signal(sig, handle) for sig in signals}
     try:
         yield
     finally:

@@ -16,6 +16,12 @@ from pyworkflow.process import Process
 from pyworkflow.task import ActivityTask, DecisionTask
 from pyworkflow.workflow import Workflow
 
+
+def news(process: Process) -> list[Any]:
+    """The unseen events less this decision's own earlier decisions: what came in."""
+    return [event for event in process.unseen_events() if event.type != "decision"]
+
+
 # -- activities ----------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from pyworkflow.workflow import Workflow
 from .support import (
     EchoActivity,
     decide,
+    news,
     no_tasks,
     start,
     take_activity,
@@ -122,7 +123,7 @@ def test_cancel_of_a_queued_activity_records_canceled_at_once(manager):
     decide(manager, CancelActivity("a"))
     assert manager.next_activity() is None
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [
+    assert news(task.process) == [
         ActivityEvent(ActivityExecution("Echo", "a", 1), ActivityCanceled())
     ]
 
@@ -141,7 +142,7 @@ def test_heartbeat_reports_a_cancel_request_on_a_running_activity(manager):
 
     manager.complete_task(running, ActivityCanceled("stopped"))
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [
+    assert news(task.process) == [
         ActivityEvent(ActivityExecution("Echo", "a", 1), ActivityCanceled("stopped"))
     ]
 
@@ -150,7 +151,7 @@ def test_cancel_of_an_unknown_activity_is_rejected(manager):
     process_id = start(manager)
     decide(manager, CancelActivity("nothing-here"))
     task = take_decision(manager, process_id)
-    [event] = task.process.unseen_events()
+    [event] = news(task.process)
     assert event.type == "decision_rejected"
 
 
@@ -210,7 +211,7 @@ def test_cancel_activity_stops_a_running_activity_through_its_heartbeat(loop_man
     assert handled == [True]
 
     task = take_decision(manager, process_id)
-    [result] = [e.result for e in task.process.unseen_events() if e.type == "activity"]
+    [result] = [e.result for e in news(task.process) if e.type == "activity"]
     assert result == ActivityCanceled("cancel requested")
     assert result != ActivityCompleted("never canceled")
 

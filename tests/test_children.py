@@ -22,7 +22,7 @@ from pyworkflow.process import (
 )
 from pyworkflow.signal import Signal
 
-from .support import ManualWorkflow, ShortWorkflow, decide, no_tasks, start, take_decision
+from .support import ManualWorkflow, ShortWorkflow, decide, news, no_tasks, start, take_decision
 
 
 def start_parent_with_child(
@@ -60,7 +60,7 @@ def test_parent_hears_a_completed_child(manager):
     parent_id, child_id = start_parent_with_child(manager)
     decide(manager, CompleteProcess({"answer": 42}), process_id=child_id)
     task = take_decision(manager, parent_id)
-    assert task.process.unseen_events() == [
+    assert news(task.process) == [
         ChildProcessEvent(child_id, ProcessCompleted({"answer": 42}), "Manual", ["kid"])
     ]
 
@@ -69,7 +69,7 @@ def test_parent_sees_a_failed_child(manager):
     parent_id, child_id = start_parent_with_child(manager)
     decide(manager, FailProcess("bad input", "details"), process_id=child_id)
     task = take_decision(manager, parent_id)
-    [event] = task.process.unseen_events()
+    [event] = news(task.process)
     assert event == ChildProcessEvent(
         child_id, ProcessFailed("bad input", "details"), "Manual", ["kid"]
     )
@@ -100,7 +100,7 @@ def test_parent_sees_a_child_time_out(manager, clock):
     task = take_decision(manager)
     # the child's own first decision task went with it: only the parent is woken
     assert task.process.id == parent_id
-    [event] = task.process.unseen_events()
+    [event] = news(task.process)
     assert event == ChildProcessEvent(child_id, ProcessTimedOut(), "Short", ["kid"])
 
 
@@ -152,7 +152,7 @@ def test_request_cancel_policy_asks_the_child_to_cancel(manager):
     decide(manager, process_id=child_id)
     manager.cancel_process(parent_id)
     task = take_decision(manager, child_id)
-    assert task.process.unseen_events() == [CancelRequestedEvent("parent closed")]
+    assert news(task.process) == [CancelRequestedEvent("parent closed")]
     manager.complete_task(task, CancelProcess("parent is gone"))
     assert manager.process_by_id(child_id).status == "canceled"
     assert child_events(manager, parent_id) == []

@@ -32,6 +32,7 @@ from .support import (
     EchoActivity,
     OtherQueueActivity,
     decide,
+    news,
     no_tasks,
     start,
     take_activity,
@@ -69,7 +70,7 @@ def test_several_events_between_decisions_make_one_task(manager):
     for name in ("a", "b", "c"):
         manager.signal_process(process_id, Signal(name))
     task = take_decision(manager, process_id)
-    assert [event.signal.name for event in task.process.unseen_events()] == ["a", "b", "c"]
+    assert [event.signal.name for event in news(task.process)] == ["a", "b", "c"]
     assert manager.next_decision() is None
 
 
@@ -191,7 +192,7 @@ def test_signal_process_reaches_another_process_and_wakes_its_decider(manager):
     decide(manager, SignalProcess(receiver, "hello", {"from": sender}), process_id=sender)
 
     task = take_decision(manager, receiver)
-    assert task.process.unseen_events() == [SignalEvent(Signal("hello", {"from": sender}))]
+    assert news(task.process) == [SignalEvent(Signal("hello", {"from": sender}))]
     assert manager.next_decision() is None
 
 
@@ -206,7 +207,7 @@ def test_signal_to_an_unknown_or_closed_process_is_rejected_and_the_sender_told(
         process_id=sender,
     )
     task = take_decision(manager, sender)
-    rejected = task.process.unseen_events()
+    rejected = news(task.process)
     assert [event.type for event in rejected] == ["decision_rejected", "decision_rejected"]
     assert rejected[0].decision == SignalProcess(closed, "late")
     assert closed in rejected[0].reason
@@ -221,7 +222,7 @@ def test_request_cancel_lets_the_target_decider_choose(manager):
     decide(manager, RequestCancelProcess(target, "please stop"), process_id=requester)
 
     task = take_decision(manager, target)
-    assert task.process.unseen_events() == [CancelRequestedEvent("please stop")]
+    assert news(task.process) == [CancelRequestedEvent("please stop")]
     assert task.process.is_open
     manager.complete_task(task, CancelProcess("as asked"))
     assert manager.process_by_id(target).result == ProcessCanceled("as asked")
@@ -232,7 +233,7 @@ def test_request_cancel_through_the_manager_asks_the_decider(manager):
     decide(manager)
     manager.request_cancel_process(process_id, "from outside")
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [CancelRequestedEvent("from outside")]
+    assert news(task.process) == [CancelRequestedEvent("from outside")]
     manager.complete_task(task, [])  # the decider may ignore it
     assert manager.process_by_id(process_id).is_open
 
@@ -242,7 +243,7 @@ def test_scheduling_an_unregistered_activity_is_rejected_and_reported(manager):
     decide(manager, ScheduleActivity("Nope", id="n"))
     assert manager.next_activity() is None
     task = take_decision(manager, process_id)
-    [rejected] = task.process.unseen_events()
+    [rejected] = news(task.process)
     assert isinstance(rejected, DecisionRejectedEvent)
     assert "Nope" in rejected.reason
 

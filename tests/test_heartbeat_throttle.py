@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from pyworkflow.activity import Activity
 from pyworkflow.backend.blinker import BlinkerBackend
 from pyworkflow.backend.memory import MemoryBackend
@@ -56,3 +58,17 @@ def test_the_throttle_repeats_the_last_answer_until_the_interval_passes():
     assert len(calls) == 1
     always = ThrottledHeartbeat(send, interval=0)
     assert always() is True
+
+
+@pytest.mark.parametrize("answer", [None, 1, "yes", object(), {"cancelRequested": False}])
+def test_only_a_true_answer_from_a_heartbeat_function_means_cancel(answer):
+    from pyworkflow.activity import ActivityMonitor
+
+    assert ActivityMonitor(heartbeat_fn=lambda: answer).heartbeat() is False
+
+
+def test_a_true_answer_from_a_heartbeat_function_requests_cancel():
+    from pyworkflow.activity import ActivityMonitor
+
+    assert ActivityMonitor(heartbeat_fn=lambda: True).heartbeat() is True
+    assert ActivityMonitor().heartbeat() is False

@@ -29,10 +29,10 @@ from pyworkflow.events import (
     TimerEvent,
 )
 from pyworkflow.exceptions import UnknownActivityException
-from pyworkflow.process import ProcessCompleted
+from pyworkflow.process import Process, ProcessCompleted
 from pyworkflow.signal import Signal
 
-from .support import EchoActivity, ManualWorkflow, decide, start, take_activity, take_decision
+from .support import EchoActivity, ManualWorkflow, decide, news, start, take_activity, take_decision
 
 
 def test_one_activity_then_complete_reads_as_in_2014(manager, clock):
@@ -107,7 +107,7 @@ def test_decider_sees_whole_history_with_timestamps_left_out_of_equality(manager
 def test_unseen_events_are_those_since_the_previous_decision(manager):
     process_id = start(manager)
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [ProcessStartedEvent()]
+    assert news(task.process) == [ProcessStartedEvent()]
     manager.complete_task(task, ScheduleActivity(EchoActivity, id="a1", input=1))
 
     activity = take_activity(manager)
@@ -117,10 +117,34 @@ def test_unseen_events_are_those_since_the_previous_decision(manager):
     task = take_decision(manager, process_id)
     execution = ActivityExecution("Echo", "a1", 1)
     assert task.process.unseen_events() == [
+        DecisionEvent(ScheduleActivity(EchoActivity, id="a1", input=1)),
         ActivityStartedEvent(execution),
         SignalEvent(Signal("poke", {"n": 1})),
         ActivityEvent(execution, ActivityCompleted(1)),
     ]
+
+
+def test_unseen_events_as_in_2014():
+    """Leave out the last decision_started; take what follows the one before, decisions too."""
+    act1 = ScheduleActivity(EchoActivity, id="act1")
+    process = Process(
+        workflow="Manual",
+        history=[
+            SignalEvent(Signal("signal1")),
+            DecisionStartedEvent(),
+            DecisionEvent(act1),
+            SignalEvent(Signal("signal2")),
+            DecisionStartedEvent(),
+        ],
+    )
+    assert process.unseen_events() == [DecisionEvent(act1), SignalEvent(Signal("signal2"))]
+    process.history.append(DecisionEvent(act1))
+    assert process.unseen_events() == []
+
+
+def test_unseen_events_without_an_earlier_decision_started_are_all_but_the_last():
+    history = [ProcessStartedEvent(), SignalEvent(Signal("early")), DecisionStartedEvent()]
+    assert Process(workflow="Manual", history=history).unseen_events() == history[:-1]
 
 
 def test_events_arriving_during_a_decision_stay_unseen_for_the_next_one(manager):
@@ -130,7 +154,7 @@ def test_events_arriving_during_a_decision_stay_unseen_for_the_next_one(manager)
     manager.complete_task(task, [])
 
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [SignalEvent(Signal("during"))]
+    assert news(task.process) == [SignalEvent(Signal("during"))]
 
 
 def test_unseen_events_after_an_empty_decision(manager):
@@ -138,7 +162,7 @@ def test_unseen_events_after_an_empty_decision(manager):
     decide(manager)
     manager.signal_process(process_id, Signal("one"))
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [SignalEvent(Signal("one"))]
+    assert news(task.process) == [SignalEvent(Signal("one"))]
 
 
 def test_unfinished_activities_lists_scheduled_executions_without_a_result(manager):
@@ -167,7 +191,7 @@ def test_unfinished_activities_lists_scheduled_executions_without_a_result(manag
 
     task = take_decision(manager, process_id)
     assert task.process.unfinished_activities() == left[1:]
-    assert task.process.unseen_events() == [ActivityEvent(left[0], ActivityCanceled())]
+    assert news(task.process) == [ActivityEvent(left[0], ActivityCanceled())]
 
 
 def test_untriggered_timers_leave_out_fired_and_canceled_timers(manager, clock):
@@ -179,7 +203,7 @@ def test_untriggered_timers_leave_out_fired_and_canceled_timers(manager, clock):
 
     clock.advance(5)
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [TimerEvent(fires)]
+    assert news(task.process) == [TimerEvent(fires)]
     assert task.process.untriggered_timers() == [canceled, waits]
     manager.complete_task(task, CancelTimer("canceled"))
 

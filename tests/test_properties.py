@@ -85,7 +85,7 @@ DECISIONS = [
 CHILD_POLICIES = ["TERMINATE", "REQUEST_CANCEL", "ABANDON"]
 
 # Only these events leave a process waiting for nothing: all others must wake the decider.
-QUIET_EVENTS = {"activity_started"}
+QUIET_EVENTS = {"activity_started", "decision"}
 
 
 @dataclass

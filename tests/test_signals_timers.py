@@ -9,7 +9,7 @@ from pyworkflow.events import DecisionEvent, SignalEvent, TimerEvent
 from pyworkflow.exceptions import UnknownProcessException
 from pyworkflow.signal import Signal
 
-from .support import decide, no_tasks, start, take_decision
+from .support import decide, news, no_tasks, start, take_decision
 
 
 def test_a_signal_is_recorded_and_wakes_the_decider(manager):
@@ -18,14 +18,14 @@ def test_a_signal_is_recorded_and_wakes_the_decider(manager):
     manager.signal_process(process_id, Signal("approve", {"by": "ann"}))
     task = take_decision(manager, process_id)
     assert task.process.history[-2] == SignalEvent(Signal("approve", {"by": "ann"}))
-    assert task.process.unseen_events() == [SignalEvent(Signal("approve", {"by": "ann"}))]
+    assert news(task.process) == [SignalEvent(Signal("approve", {"by": "ann"}))]
 
 
 def test_signal_accepts_the_process_itself_and_defaults_data(manager):
     process_id = start(manager)
     decide(manager)
     manager.signal_process(manager.process_by_id(process_id), Signal("ping"))
-    [event] = take_decision(manager, process_id).process.unseen_events()
+    [event] = news(take_decision(manager, process_id).process)
     assert event.signal == Signal("ping", {})
 
 
@@ -42,7 +42,7 @@ def test_a_timer_fires_after_its_delay_and_wakes_the_decider(manager, clock):
     assert manager.next_decision() is None
     clock.advance(1)
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [TimerEvent(timer)]
+    assert news(task.process) == [TimerEvent(timer)]
     assert task.process.untriggered_timers() == []
     manager.complete_task(task, [])
     clock.advance(1000)
@@ -55,14 +55,14 @@ def test_timers_fire_in_due_order_within_one_wake_up(manager, clock):
     decide(manager, late, early)
     clock.advance(30)
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [TimerEvent(early), TimerEvent(late)]
+    assert news(task.process) == [TimerEvent(early), TimerEvent(late)]
 
 
 def test_zero_delay_timer_fires_on_the_next_poll(manager):
     process_id = start(manager)
     decide(manager, Timer(0, id="now"))
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [TimerEvent(Timer(0, id="now"))]
+    assert news(task.process) == [TimerEvent(Timer(0, id="now"))]
 
 
 def test_cancel_timer_stops_it_from_firing(manager, clock):
@@ -93,7 +93,7 @@ def test_cancel_of_an_unknown_or_fired_timer_is_rejected(manager, clock):
     clock.advance(1)
     decide(manager, CancelTimer("t"), CancelTimer("never-set"))
     task = take_decision(manager, process_id)
-    rejected = task.process.unseen_events()
+    rejected = news(task.process)
     assert [event.type for event in rejected] == ["decision_rejected", "decision_rejected"]
 
 
@@ -102,7 +102,7 @@ def test_a_running_timer_id_cannot_be_reused(manager, clock):
     decide(manager, Timer(10, id="t", data="first"))
     manager.signal_process(process_id, Signal("again"))
     decide(manager, Timer(10, id="t", data="second"))
-    [rejected] = take_decision(manager, process_id).process.unseen_events()
+    [rejected] = news(take_decision(manager, process_id).process)
     assert rejected.type == "decision_rejected"
 
 
@@ -112,7 +112,7 @@ def test_a_fired_timer_id_can_be_reused(manager, clock):
     clock.advance(10)
     decide(manager, Timer(10, id="t", data="second"), process_id=process_id)
     clock.advance(10)
-    [event] = take_decision(manager, process_id).process.unseen_events()
+    [event] = news(take_decision(manager, process_id).process)
     assert event == TimerEvent(Timer(10, id="t", data="second"))
 
 
@@ -143,4 +143,4 @@ def test_timer_firing_during_a_decision_queues_the_next(manager, clock):
     assert manager.next_decision() is None
     manager.complete_task(task, [])
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [TimerEvent(Timer(5, id="t"))]
+    assert news(task.process) == [TimerEvent(Timer(5, id="t"))]

@@ -27,6 +27,7 @@ from .support import (
     ShortWorkflow,
     TimeoutsActivity,
     decide,
+    news,
     no_tasks,
     start,
     take_activity,
@@ -55,7 +56,7 @@ def test_scheduled_timeout_records_timed_out_and_wakes_the_decider(manager, cloc
     assert manager.next_decision() is None
     clock.advance(1)
     task = take_decision(manager, process_id)
-    assert task.process.unseen_events() == [timed_out_event("scheduled_timeout")]
+    assert news(task.process) == [timed_out_event("scheduled_timeout")]
     assert task.process.unfinished_activities() == []
     assert manager.next_activity() is None
 
@@ -77,7 +78,7 @@ def test_heartbeat_timeout_refuses_the_late_worker(manager, clock):
     clock.advance(TimeoutsActivity.heartbeat_timeout)
 
     decision = take_decision(manager, process_id)
-    assert decision.process.unseen_events() == [
+    assert news(decision.process) == [
         ActivityStartedEvent(EXECUTION),
         timed_out_event("heartbeat_timeout"),
     ]
@@ -99,7 +100,7 @@ def test_execution_timeout_holds_even_with_heartbeats(manager, clock):
     with pytest.raises(UnknownActivityException):
         manager.complete_task(task, "too late")
     decision = take_decision(manager, process_id)
-    assert decision.process.unseen_events()[-1] == timed_out_event("execution_timeout")
+    assert news(decision.process)[-1] == timed_out_event("execution_timeout")
 
 
 def test_late_completion_is_refused_even_when_nothing_polled_in_between(manager, clock):
@@ -140,7 +141,7 @@ def test_decision_timeout_reoffers_the_task_and_refuses_the_late_decider(manager
         DecisionTimedOutEvent(),
         DecisionStartedEvent(),
     ]
-    assert ProcessStartedEvent() in task.process.unseen_events()
+    assert ProcessStartedEvent() in news(task.process)
     with pytest.raises(UnknownDecisionException):
         manager.complete_task(late, CompleteProcess("late"))
     manager.complete_task(task, CompleteProcess("in time"))

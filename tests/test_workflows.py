@@ -265,3 +265,76 @@ def test_a_subclass_overrides_an_inherited_rule_by_name():
     assert Base().handle_event(SignalEvent(Signal("go")), process) == [RecordMarker("base")]
     assert Disable().handle_event(SignalEvent(Signal("stop")), process) == []
     assert len(Override.ruleset) == 2
+
+
+# -- each event dispatched once --------------------------------------------------------------
+
+HANDED: list[Any] = []
+
+
+class CountingWorkflow(DefaultWorkflow):
+    """Records every event it is handed; echoes each signal's number, completes on 'end'."""
+
+    activities = [EchoActivity]
+
+    def handle_event(self, event, process):
+        HANDED.append(event)
+        return super().handle_event(event, process)
+
+    def initiate(self, process):
+        return ScheduleActivity(EchoActivity, input=0)
+
+    def respond_to_completed_activity(self, process, activity_execution, result):
+        return None
+
+    def respond_to_signal(self, process, signal):
+        if signal.name == "end":
+            return CompleteProcess()
+        return ScheduleActivity(EchoActivity, input=signal.data)
+
+
+class CountingRules(RuleSetWorkflow):
+    activities = [EchoActivity]
+
+    @rules.rule(lambda event: True)
+    def every_event(self, event, process):
+        HANDED.append(event)
+        return None
+
+    @rules.process_started()
+    def begin(self, event, process):
+        return ScheduleActivity(EchoActivity, input=0)
+
+    @rules.signal(name="more")
+    def more(self, event, process):
+        return ScheduleActivity(EchoActivity, input=event.signal.data)
+
+    @rules.signal(name="end")
+    def end(self, event, process):
+        return CompleteProcess()
+
+
+@pytest.mark.parametrize("workflow", [CountingWorkflow, CountingRules])
+def test_each_event_is_dispatched_once_across_decisions(backend, workflow):
+    HANDED.clear()
+    manager = Manager(backend, workflows=[workflow])
+    process_id = manager.start_process(Process(workflow=workflow))
+    drain(manager)
+    for n in (1, 2):
+        manager.signal_process(process_id, Signal("more", n))
+        drain(manager)
+    manager.signal_process(process_id, Signal("end"))
+    drain(manager)
+    process = manager.process_by_id(process_id)
+    assert process.result == ProcessCompleted()
+    decisions = [event for event in process.history if event.type == "decision"]
+    expected = [
+        event
+        for event in process.history
+        if event.type not in ("decision_started", "process_completed") and event not in decisions
+    ]
+    # Decisions are handed back too (2014 semantics), once each, and answer nothing.
+    assert [event for event in HANDED if event.type != "decision"] == expected
+    handed_decisions = [event for event in HANDED if event.type == "decision"]
+    assert len(handed_decisions) == len(decisions) - 1  # the closing one is never seen
+    assert handed_decisions == decisions[:-1]

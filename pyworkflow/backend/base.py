@@ -67,6 +67,12 @@ class Backend(ABC):
     def process_by_id(self, process_id: str) -> Process:
         """The open run of ``process_id``, else its latest closed one."""
 
+    def process_runs(self, process_id: str) -> list[Process]:
+        """Every run of ``process_id``, oldest first: a reused id (a process closed,
+        then started again) and ContinueAsNew give several. A backend that keeps
+        only the latest run answers with that one."""
+        return [self.process_by_id(process_id)]
+
     @abstractmethod
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"

@@ -236,6 +236,9 @@ class BlinkerBackend(Backend):
     def process_by_id(self, process_id: str) -> Process:
         return self.parent.process_by_id(process_id)
 
+    def process_runs(self, process_id: str) -> list[Process]:
+        return self.parent.process_runs(process_id)
+
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:

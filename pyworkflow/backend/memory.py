@@ -201,6 +201,10 @@ class MemoryTransaction:
             and (tag is None or tag in run.tags)
         ]
 
+    def process_runs(self, process_id: str) -> list[ProcessRecord]:
+        run_ids = self.d.runs_by_process.get(process_id, [])
+        return [_copy_run(self.d.runs[run_id]) for run_id in run_ids]
+
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
         return [
             _copy_run(run)

@@ -233,6 +233,13 @@ class Engine(Backend):
             raise UnknownProcessException(f"no process with id {process_id!r}")
         return process
 
+    def process_runs(self, process_id: str) -> list[Process]:
+        self._expire_if_due()
+        runs = self.store.read(lambda tx: tx.process_runs(process_id))
+        if not runs:
+            raise UnknownProcessException(f"no process with id {process_id!r}")
+        return [_as_process(run, history_loader=self._history_loader(run.run_id)) for run in runs]
+
     def processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> list[Process]:

@@ -28,7 +28,8 @@ def check(app: App, connect: bool) -> None:
     """Validate the config, import its workflows, and list them with their activities.
 
     Exits 0 when everything checks out, 2 on a config error, 4 when the backend
-    cannot be reached.
+    cannot be reached. It creates nothing: a SQLite database that does not
+    exist yet is reported as not found, not made.
 
     \b
     Examples:
@@ -37,6 +38,7 @@ def check(app: App, connect: bool) -> None:
     """
     from ..render import dumps
 
+    app.create_storage = False  # checking creates nothing, a database least of all
     cfg = app.config
     workflows = app.workflows
     if connect:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..app import App
-from ..errors import ProcessUnsuccessfulError
+from ..errors import ProcessUnsuccessfulError, StillOpenError
 from ..options import F, data_options, pass_app
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ TIMEOUT = click.option(
     "--timeout",
     type=click.FloatRange(min=0),
     metavar="SECONDS",
-    help="Give up waiting after SECONDS (exit 1; the process stays open).",
+    help="Give up waiting after SECONDS (exit 5; the process stays open).",
 )
 INPUT_HELP = "Process input: JSON, @file to read JSON from a file, or - for stdin."
 
@@ -133,7 +133,7 @@ def run(
         from .worker import setup_logging
 
         setup_logging(app)
-    started = _start(app, workflow, input_, process_id, tags)
+    started = _start(app, workflow, input_, process_id, tags, warn_unserved=False)
     _report(app, drive(app.manager, started, app.workflow(workflow), timeout), timeout)
 
 
@@ -151,16 +151,18 @@ def signal(app: App, process_id: str, name: str, data: str | None) -> None:
       pyworkflow process signal 5f1c... approved
       pyworkflow process signal 5f1c... resize --data '{"width": 640}'
     """
-    app.create_storage = False
     from pyworkflow.signal import Signal
 
     from ..payloads import parse_payload
     from ..render import dumps
 
-    payload = parse_payload(data, "--data")
-    app.manager.signal_process(process_id, Signal(name, payload))
+    if not name.strip():
+        raise click.BadParameter("must not be empty", param_hint="NAME")
+    sent = Signal(name, parse_payload(data, "--data"))
+    app.reader.signal_process(process_id, sent)
     if app.json:
-        click.echo(dumps({"id": process_id, "signal": name, "data": payload}))
+        # What the history holds: no --data is recorded as {}.
+        click.echo(dumps({"id": process_id, "signal": sent.name, "data": sent.data}))
 
 
 @process.command()
@@ -181,36 +183,106 @@ def cancel(app: App, process_id: str, request: bool, details: str | None) -> Non
       pyworkflow process cancel 5f1c...
       pyworkflow process cancel 5f1c... --request --details '"customer asked"'
     """
-    app.create_storage = False
     from ..payloads import parse_payload
     from ..render import dumps
 
     payload = parse_payload(details, "--details")
     if request:
-        app.manager.request_cancel_process(process_id, payload)
+        app.reader.request_cancel_process(process_id, payload)
     else:
-        app.manager.cancel_process(process_id, payload)
+        app.reader.cancel_process(process_id, payload)
     if app.json:
         click.echo(dumps({"id": process_id, "cancel": "requested" if request else "canceled"}))
 
 
 @process.command()
 @click.argument("process_id", metavar="ID")
+@click.option("--reason", metavar="JSON", help="Why, recorded with the termination, as JSON.")
+@click.option("--details", metavar="JSON", help="Details recorded with it, as JSON.")
 @data_options
 @pass_app
-def show(app: App, process_id: str) -> None:
-    """Show process ID: status, input, result and history.
+def terminate(app: App, process_id: str, reason: str | None, details: str | None) -> None:
+    """Terminate process ID at once: no decider is asked, its activities are dropped.
+
+    For a process whose decider cannot be trusted to cancel (a bug, a loop);
+    otherwise prefer cancel.
+
+    \b
+    Examples:
+      pyworkflow process terminate 5f1c... --reason '"stuck in a loop"'
+    """
+    from ..payloads import parse_payload
+    from ..render import dumps
+
+    why = parse_payload(reason, "--reason")
+    more = parse_payload(details, "--details")
+    app.reader.terminate_process(process_id, why, more)
+    if app.json:
+        click.echo(dumps({"id": process_id, "terminated": True, "reason": why, "details": more}))
+
+
+RUN = click.option(
+    "--run",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The Nth run of a reused id or of ContinueAsNew, 1 the first [default: the latest].",
+)
+
+
+@process.command()
+@click.argument("process_id", metavar="ID")
+@RUN
+@data_options
+@pass_app
+def show(app: App, process_id: str, run: int | None) -> None:
+    """Show process ID: status, times, input, result, its runs and history.
 
     \b
     Examples:
       pyworkflow process show 5f1c...
+      pyworkflow process show 5f1c... --run 1
       pyworkflow process show 5f1c... --json | jq .result
     """
-    app.create_storage = False
-    from ..render import dumps, process_data, process_text
+    from ..render import dumps, process_data, process_text, runs_data
 
-    found = app.manager.process_by_id(process_id)
-    click.echo(dumps(process_data(found), pretty=True) if app.json else process_text(found))
+    runs = app.reader.process_runs(process_id)
+    found = _pick_run(runs, run, process_id)
+    if app.json:
+        click.echo(dumps({**process_data(found), "runs": runs_data(runs)}, pretty=True))
+    else:
+        click.echo(process_text(found, runs))
+
+
+@process.command()
+@click.argument("process_id", metavar="ID")
+@RUN
+@data_options
+@pass_app
+def history(app: App, process_id: str, run: int | None) -> None:
+    """Print the history of process ID, event by event, and nothing else.
+
+    \b
+    Examples:
+      pyworkflow process history 5f1c...
+      pyworkflow process history 5f1c... --json | jq '.[] | select(.type == "signal")'
+    """
+    from ..render import dumps, history_text, jsonable
+
+    found = _pick_run(app.reader.process_runs(process_id), run, process_id)
+    if app.json:
+        click.echo(dumps([jsonable(event) for event in found.history], pretty=True))
+    else:
+        click.echo(history_text(found))
+
+
+def _pick_run(runs: list[Process], run: int | None, process_id: str) -> Process:
+    from ..errors import NotFoundError
+
+    if run is None:
+        return runs[-1]
+    if run > len(runs):
+        raise NotFoundError(f"process {process_id} has {len(runs)} run(s); no run {run}")
+    return runs[run - 1]
 
 
 @process.command(name="list")
@@ -237,7 +309,7 @@ def show(app: App, process_id: str) -> None:
 def list_processes(
     app: App, status: str, workflow: str | None, tag: str | None, limit: int
 ) -> None:
-    """List processes, open ones unless --status says otherwise, oldest first.
+    """List processes, open ones unless --status says otherwise, newest first.
 
     WORKFLOW may be a registered name, a class name or a dotted path; a name
     no longer configured still finds that workflow's processes.
@@ -248,7 +320,6 @@ def list_processes(
       pyworkflow process list --status failed --workflow Foo --json
       pyworkflow process list --status all --tag nightly --limit 0
     """
-    app.create_storage = False
     from pyworkflow.process import ProcessStatus
 
     from ..render import dumps, process_summary, processes_text
@@ -256,17 +327,19 @@ def list_processes(
     allowed = ("closed", "all", *ProcessStatus.ALL)
     if status not in allowed:
         raise click.BadParameter(f"expected one of {', '.join(allowed)}", param_hint="--status")
-    name = None if workflow is None else _workflow_name(app, workflow)
-    found = app.manager.processes(workflow=name, tag=tag, status=status)
+    reader = app.reader
+    name = None if workflow is None else _workflow_name(workflow)
+    found = reader.processes(workflow=name, tag=tag, status=status)
     if workflow is not None and name == workflow and not found:
-        _workflow_name(app, workflow, strict=True)  # a typo: say so rather than print nothing
+        found = _by_configured_name(app, workflow, tag, status)
+    found.reverse()  # the backends list oldest first
     if limit and len(found) > limit:
         click.echo(
             f"showing the {limit} most recently started of {len(found)} processes; "
             "--limit 0 shows all",
             err=True,
         )
-        found = found[-limit:]
+        found = found[:limit]
     if app.json:
         click.echo(dumps([process_summary(item) for item in found], pretty=True))
     else:
@@ -281,16 +354,15 @@ def list_processes(
 def wait(app: App, process_id: str, timeout: float | None) -> None:
     """Wait for process ID to end; print its result, exit 0 if it completed.
 
-    Exits 1 if it failed, was canceled, timed out or was terminated, or if
-    --timeout passed first; 130 on Ctrl-C and 143 on SIGTERM, which stop the
-    wait and leave the process as it is.
+    Exits 1 if it failed, was canceled, timed out or was terminated; 5 if
+    --timeout passed while it was still open; 130 on Ctrl-C and 143 on
+    SIGTERM, which stop the wait and leave the process as it is.
 
     \b
     Examples:
       pyworkflow process wait 5f1c... --timeout 300
       pyworkflow process wait 5f1c... --json | jq .status
     """
-    app.create_storage = False
     _report(app, _wait(app, process_id, timeout), timeout)
 
 
@@ -299,7 +371,7 @@ def _wait(app: App, process_id: str, timeout: float | None) -> Process:
     from ..signals import Interrupted, interrupt_exits
     from ..waiting import wait_closed
 
-    manager = app.manager  # opened before the handlers: a signal while opening is Ctrl-C too
+    manager = app.reader  # opened before the handlers: a signal while opening is Ctrl-C too
     try:
         with interrupt_exits():
             return wait_closed(manager, process_id, timeout)
@@ -315,28 +387,52 @@ def _non_empty(values: tuple[str, ...], option: str) -> tuple[str, ...]:
     return values
 
 
-def _workflow_name(app: App, workflow: str, strict: bool = False) -> str:
-    """The registered name ``workflow`` stands for; itself if unknown, unless ``strict``."""
+def _workflow_name(workflow: str) -> str:
+    """The name ``workflow`` is recorded under: a path is imported to learn it;
+    any other name is taken as it is, so listing needs no workflow code."""
+    from ..loading import find_workflow
+
+    return find_workflow(workflow, []).name if ":" in workflow else workflow
+
+
+def _by_configured_name(app: App, workflow: str, tag: str | None, status: str) -> list[Process]:
+    """Processes of ``workflow`` given by its class name (FooWorkflow for Foo), which
+    only the configured workflow code can tell; an unknown name is a typo, said so."""
     from ..errors import ConfigError
     from ..loading import find_workflow
 
     try:
-        return find_workflow(workflow, app.workflows).name
+        configured = app.workflows
     except ConfigError:
-        if strict or ":" in workflow:
-            raise
-        return workflow
+        return []  # the workflow code is not importable here: nothing more to learn
+    name = find_workflow(workflow, configured).name
+    if name == workflow:
+        return []
+    return app.reader.processes(workflow=name, tag=tag, status=status)
 
 
 def _start(
-    app: App, workflow: str, input_: str | None, process_id: str | None, tags: tuple[str, ...]
+    app: App,
+    workflow: str,
+    input_: str | None,
+    process_id: str | None,
+    tags: tuple[str, ...],
+    warn_unserved: bool = True,
 ) -> str:
     from pyworkflow.process import Process
 
     from ..payloads import parse_payload
 
     payload = parse_payload(input_, "--input")
+    configured = list(app.workflows)
     workflow_class = app.workflow(workflow)
+    if workflow_class not in configured and warn_unserved:
+        click.echo(
+            f"Warning: no configured worker serves workflow {workflow_class.name!r} "
+            f"({workflow}); add its module to 'workflows:' in {app.config.name}, or the "
+            "process waits until a worker that knows it runs",
+            err=True,
+        )
     manager = app.manager
     return manager.start_process(
         Process(workflow=workflow_class, id=process_id, input=payload, tags=list(tags))
@@ -344,7 +440,7 @@ def _start(
 
 
 def _report(app: App, found: Process, timeout: float | None) -> None:
-    """Print the outcome; exit 1 unless the process completed."""
+    """Print the outcome; exit 1 unless the process completed, 5 if still open."""
     from ..render import dumps, outcome_text, process_data
 
     if app.json:
@@ -352,6 +448,6 @@ def _report(app: App, found: Process, timeout: float | None) -> None:
     elif found.status == "completed":
         click.echo(outcome_text(found))
     if found.is_open:
-        raise ProcessUnsuccessfulError(f"process {found.id} is still open after {timeout:g}s")
+        raise StillOpenError(f"process {found.id} is still open after {timeout:g}s")
     if found.status != "completed":
         raise ProcessUnsuccessfulError(f"process {found.id} {outcome_text(found)}")

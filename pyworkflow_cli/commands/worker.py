@@ -1,7 +1,9 @@
 """``pyworkflow worker``: run activity and decision workers in the foreground.
 
 Made to run under systemd (see contrib/systemd/): logs are JSON lines on
-stderr when not on a terminal, and SIGTERM finishes the task in hand and exits 0.
+stderr when not on a terminal, SIGTERM (or SIGHUP) finishes the task in hand
+and exits 0, and with ``Type=notify`` the worker says when it is ready and
+feeds the watchdog while it makes progress (:mod:`pyworkflow_cli.sdnotify`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ def _worker_options(concurrency: bool) -> Callable[[Any], Any]:
                 help="Exit 0 after handling N tasks (per worker).",
             ),
             click.option(
-                "--exit-when-idle", is_flag=True, help="Exit 0 as soon as no task is waiting."
+                "--exit-when-idle",
+                is_flag=True,
+                help="Exit 0 as soon as no task is waiting (4 if the backend could not be polled).",
             ),
         ]
         if concurrency:
@@ -151,30 +155,36 @@ def _activity_worker(
 ) -> Worker:
     from pyworkflow.worker import ActivityWorker
 
-    from ..task_context import LogContextHook
-
     defaults = app.config.activity_worker
     return ActivityWorker(
         _manager(app),
         name=identity or defaults.identity or _default_identity("activity"),
         category=category or defaults.category,
         concurrency=concurrency or defaults.concurrency,
-        hooks=[LogContextHook()],
+        hooks=_hooks(app),
     )
 
 
 def _decision_worker(app: App, category: str | None, identity: str | None) -> Worker:
     from pyworkflow.worker import DecisionWorker
 
-    from ..task_context import LogContextHook
-
     defaults = app.config.decision_worker
     return DecisionWorker(
         _manager(app),
         name=identity or defaults.identity or _default_identity("decision"),
         category=category or defaults.category,
-        hooks=[LogContextHook()],
+        hooks=_hooks(app),
     )
+
+
+def _hooks(app: App) -> list[Any]:
+    """The command's hooks, one PollHealth shared by the workers of this command."""
+    from ..health import PollHealth
+    from ..task_context import LogContextHook
+
+    if app.health is None:
+        app.health = PollHealth()
+    return [LogContextHook(), app.health]
 
 
 def _manager(app: App) -> Any:
@@ -209,4 +219,14 @@ def _run(app: App, workers: list[Worker], max_tasks: int | None, exit_when_idle:
             "workers": [worker.name for worker in workers],
         },
     )
-    run_workers(workers, max_tasks=max_tasks, exit_when_idle=exit_when_idle)
+    from ..errors import BackendUnreachableError
+    from ..sdnotify import service
+
+    health = app.health
+    assert health is not None
+    with service(health, stopping=lambda: any(worker.stopping for worker in workers)) as ready:
+        run_workers(workers, max_tasks, exit_when_idle, on_started=ready)
+    failure = health.last_poll_failure()
+    if exit_when_idle and failure is not None:
+        # It stopped because it could not poll, not because nothing was waiting.
+        raise BackendUnreachableError(f"backend unreachable: the last poll failed: {failure}")

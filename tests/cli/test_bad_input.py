@@ -320,7 +320,7 @@ def test_bug_is_reported_in_one_line_with_its_own_exit_code(invoke, memory_confi
     def broken(self, process_id):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr("pyworkflow.manager.Manager.process_by_id", broken)
+    monkeypatch.setattr("pyworkflow.manager.Manager.process_runs", broken)
     result = invoke("process", "show", "x", "--config", memory_config)
     assert result.exit_code == 70
     assert "RuntimeError: something broke" in one_line_error(result)
@@ -363,7 +363,7 @@ def test_bug_with_debug_shows_the_traceback_and_keeps_its_exit_code(
     def broken(self, process_id):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr("pyworkflow.manager.Manager.process_by_id", broken)
+    monkeypatch.setattr("pyworkflow.manager.Manager.process_runs", broken)
     result = invoke("process", "show", "x", "--config", memory_config, "--debug")
     assert result.exit_code == 70
     assert "Traceback" in result.stderr

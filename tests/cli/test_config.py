@@ -169,3 +169,39 @@ def test_variables_that_are_not_secrets_stay_readable():
     config = parse_config(text, "cfg.yaml", {"DATA_DIR": "/srv"})
     assert config.secrets == frozenset()
     assert config.redact("cannot open /srv/p.db") == "cannot open /srv/p.db"
+
+
+def test_check_creates_no_database_at_a_mistyped_path(invoke, write, tmp_path):
+    config = write("typo.yaml", f"backend: {{type: sqlite, path: {tmp_path}/sohp.db}}\n")
+    result = invoke("config", "check", "-c", config)
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert "reachable" not in result.stdout
+    assert not (tmp_path / "sohp.db").exists()
+
+
+DUPLICATE = """\
+from pyworkflow.decision import CompleteProcess
+from pyworkflow.workflow import Workflow
+
+
+class OrderWorkflow(Workflow):
+    def decide(self, process):
+        return CompleteProcess()
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("config", "check", "--no-connect"), ("worker", "decision", "--exit-when-idle")],
+)
+def test_two_workflow_classes_with_one_name_are_a_config_error(invoke, write, command):
+    """A user's mistake, exit 2 (not restarted by the units), never 70."""
+    write("orders_eu.py", DUPLICATE)
+    write("orders_us.py", DUPLICATE)
+    config = write("dup.yaml", "backend: {type: memory}\nworkflows: [orders_eu, orders_us]\n")
+    result = invoke(*command, "-c", config)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert "two workflow classes are named 'Order'" in line
+    assert "orders_eu.OrderWorkflow and orders_us.OrderWorkflow" in line

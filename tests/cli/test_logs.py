@@ -147,3 +147,75 @@ def test_driver_chatter_stays_out_even_at_debug():
     logging.getLogger("botocore.endpoint").debug("sending request")
     logging.getLogger("urllib3.connectionpool").warning("retrying")
     assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["retrying"]
+
+
+BROKEN = """\
+from pyworkflow.activity import Activity
+from pyworkflow.decision import FailProcess
+from pyworkflow.workflow import Workflow
+
+
+class BrokenActivity(Activity):
+    def execute(self):
+        raise ValueError("card declined")
+
+
+class BrokenWorkflow(Workflow):
+    activities = [BrokenActivity]
+
+    def decide(self, process):
+        if any(event.type == "activity" for event in process.history):
+            return FailProcess("payment")
+        return BrokenActivity
+"""
+
+
+def test_a_failed_activity_logs_one_outcome_the_true_one(invoke, write, tmp_path):
+    write("broken_shop.py", BROKEN)
+    backend = f"backend: {{type: sqlite, path: {tmp_path}/shop.db}}\n"
+    config = write("shop.yaml", backend + "workflows: [broken_shop]\n")
+    assert invoke("process", "start", "Broken", "-c", config).exit_code == 0
+    result = invoke("worker", "all", "--exit-when-idle", "-c", config)
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    [failed] = [record for record in records if record.get("activity") == "Broken"]
+    assert failed["event"] == "activity failed"
+    assert failed["outcome"] == "failed"
+    assert failed["reason"] == "card declined"
+    assert failed["level"] == "warning"
+
+
+def test_no_color_turns_colours_off(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    stream = Terminal()
+    configure_logging("auto", "info", stream=stream)
+    log_task(process_id="p-1")
+    assert "activity completed" in stream.getvalue()
+    assert "\x1b[" not in stream.getvalue()
+
+
+def test_log_level_and_format_from_the_environment(invoke, write, tmp_path, monkeypatch):
+    config = write(
+        "shop.yaml",
+        f"backend: {{type: sqlite, path: {tmp_path}/shop.db}}\n"
+        "workflows: [pyworkflow.examples.multiplication]\nlogging: {level: info, format: json}\n",
+    )
+    monkeypatch.setenv("PYWORKFLOW_LOG_LEVEL", "WARNING")
+    quiet = invoke("worker", "activity", "--exit-when-idle", "-c", config)
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # info lines are below the level
+
+    monkeypatch.setenv("PYWORKFLOW_LOG_LEVEL", "info")
+    monkeypatch.setenv("PYWORKFLOW_LOG_FORMAT", "console")
+    console = invoke("worker", "activity", "--exit-when-idle", "-c", config)
+    assert "worker started" in console.stderr
+    assert not console.stderr.lstrip().startswith("{")
+
+
+def test_a_bad_log_level_in_the_environment_is_a_config_error(invoke, monkeypatch):
+    monkeypatch.setenv("PYWORKFLOW_LOG_LEVEL", "loud")
+    result = invoke("config", "check", "--no-connect")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: $PYWORKFLOW_LOG_LEVEL: expected one of debug, info, warning, error, critical; "
+        "got 'loud'"
+    )

@@ -31,3 +31,17 @@ def test_every_driver_extra_exists(project, kind):
     extra = BACKEND_CLASSES[kind][2]
     if extra is not None:
         assert extra in project["optional-dependencies"]
+
+
+def test_metadata_is_complete(project):
+    # An SPDX expression: the table form is deprecated and warned about by setuptools.
+    assert project["license"] == "MIT"
+    assert {"Homepage", "Source", "Issues"} <= set(project["urls"])
+    assert any(c.startswith("Programming Language :: Python :: 3.") for c in project["classifiers"])
+    assert not any(c.startswith("License ::") for c in project["classifiers"])  # SPDX says it
+
+
+def test_the_build_backend_understands_an_spdx_license():
+    tomllib = pytest.importorskip("tomllib")
+    [requirement] = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert requirement.replace(" ", "") == "setuptools>=77"

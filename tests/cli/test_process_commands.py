@@ -9,6 +9,7 @@ import pytest
 from pyworkflow.examples.multiplication import FooWorkflow
 from pyworkflow.manager import Manager
 from pyworkflow.worker import ActivityWorker, DecisionWorker, WorkerThread
+from pyworkflow_cli.errors import EXIT_STILL_OPEN
 from tests.cli.sample_workflows import GatedWorkflow
 
 
@@ -120,11 +121,15 @@ def test_start_wait_json_on_failure_exits_1(invoke, memory_config, workers):
     assert "failed" in result.stderr
 
 
-def test_wait_timeout_on_an_open_process_exits_1(invoke, memory_config, shared_backend):
+def test_wait_timeout_on_an_open_process_exits_5_not_1(invoke, memory_config, shared_backend):
+    """A script must tell "still running" (5) from "failed" (1)."""
     process_id = start(invoke, memory_config, "Foo", "--input", "[3,4]")
     result = invoke("process", "wait", process_id, "--timeout", "0", "-c", memory_config)
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_STILL_OPEN == 5
     assert "still open" in result.stderr
+    invoke("process", "cancel", process_id, "-c", memory_config)
+    result = invoke("process", "wait", process_id, "--timeout", "0", "-c", memory_config)
+    assert result.exit_code == 1
 
 
 def test_wait_for_a_completed_process(invoke, memory_config, workers):
@@ -189,7 +194,9 @@ def test_list_filters_by_status_workflow_and_tag(invoke, memory_config, shared_b
     assert listed("--tag", "a", "--status", "all") == sorted([foo, closed])
 
     text = invoke("process", "list", "-c", memory_config).stdout.splitlines()
-    assert text[0].split() == ["ID", "WORKFLOW", "STATUS", "STARTED", "(UTC)", "TAGS"]
+    assert text[0].split() == [
+        "ID", "WORKFLOW", "STATUS", "STARTED", "(UTC)", "CLOSED", "(UTC)", "TAGS"
+    ]  # fmt: skip
     assert len(text) == 3
 
 
@@ -201,12 +208,13 @@ def test_list_shows_the_most_recent_up_to_the_limit(invoke, memory_config, share
         assert result.exit_code == 0, result.output
         return [item["id"] for item in json.loads(result.stdout)], result.stderr
 
+    newest_first = ids[::-1]
     assert listed("--limit", "2") == (
-        ids[-2:],
+        newest_first[:2],
         "showing the 2 most recently started of 5 processes; --limit 0 shows all\n",
     )
-    assert listed("--limit", "0") == (ids, "")
-    assert listed() == (ids, "")
+    assert listed("--limit", "0") == (newest_first, "")
+    assert listed() == (newest_first, "")
     assert invoke("process", "list", "--limit", "-1", "-c", memory_config).exit_code == 2
 
 
@@ -263,10 +271,20 @@ def test_start_on_the_memory_backend_warns_that_the_process_ends_with_it(invoke,
     assert process_id in result.stderr
 
 
-def test_start_on_sqlite_says_nothing_more(invoke):
+def test_start_of_a_workflow_no_worker_serves_warns(invoke):
+    """With no config, no worker runs the workflow: starting it says so, once."""
     result = invoke("process", "start", "pyworkflow.examples.multiplication:Foo", "--input", "1")
     assert result.exit_code == 0, result.output
-    assert result.stderr == ""
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("Warning: no configured worker serves workflow 'Foo'")
+
+
+def test_start_of_a_configured_workflow_by_path_says_nothing_more(invoke, memory_config):
+    result = invoke(
+        "process", "start", "pyworkflow.examples.multiplication:Foo", "--input", "[1,2]",
+        "--wait", "--timeout", "0", "-c", memory_config,
+    )  # fmt: skip
+    assert "Warning" not in result.stderr
 
 
 def test_json_before_the_subcommand(invoke, memory_config, shared_backend):

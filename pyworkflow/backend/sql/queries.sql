@@ -50,6 +50,10 @@ SELECT {runs}
 FROM runs WHERE process_id = :process_id ORDER BY seq DESC LIMIT 1
 {lock_share}
 
+-- name: process_runs
+SELECT {runs}
+FROM runs WHERE process_id = :process_id ORDER BY seq
+
 -- name: list_runs
 SELECT {runs}
 FROM runs

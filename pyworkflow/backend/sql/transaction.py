@@ -75,6 +75,9 @@ class SQLTransaction:
         runs = [run_from_row(row) for row in self._all("list_runs", params)]
         return [run for run in runs if tag is None or tag in run.tags]
 
+    def process_runs(self, process_id: str) -> list[ProcessRecord]:
+        return [run_from_row(row) for row in self._all("process_runs", {"process_id": process_id})]
+
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
         return [run_from_row(row) for row in self._all("open_children", {"parent_run": parent_run})]
 
