@@ -169,6 +169,11 @@ def _closed(manager: Manager, process_id: str) -> Process | None:
     return None if process.is_open else process
 
 
+def _result_when_closed(manager: Manager, process_id: str) -> Any:
+    process = wait_until(lambda: _closed(manager, process_id), timeout=30)
+    return process.result.result
+
+
 @pytest.mark.parametrize("heartbeat", [False, True], ids=["no-heartbeat", "heartbeat"])
 def test_activity_worker_connections_killed_mid_activity_lose_nothing(dsn, heartbeat, caplog):
     caplog.set_level(logging.INFO, logger="pyworkflow")
@@ -220,7 +225,8 @@ def test_decision_worker_connections_killed_mid_decision_lose_nothing(dsn, caplo
     assert DECISION_GATE.runs == 1
     _nothing_failed(process)
     completions = [
-        event for event in process.history
+        event
+        for event in process.history
         if isinstance(event, DecisionEvent) and event.decision.type == "complete_process"
     ]
     assert len(completions) == 1
@@ -232,9 +238,12 @@ def test_a_server_that_stops_answering_is_noticed_and_survived(dsn, caplog):
     statement_timeout = 1.0
     proxy = StallingProxy()
     try:
-        with PostgresBackend(dsn) as direct, PostgresBackend(
-            proxy.dsn(dsn), statement_timeout=statement_timeout, connect_timeout=1
-        ) as proxied:
+        with (
+            PostgresBackend(dsn) as direct,
+            PostgresBackend(
+                proxy.dsn(dsn), statement_timeout=statement_timeout, connect_timeout=1
+            ) as proxied,
+        ):
             manager = Manager(direct, workflows=[OneActivityWorkflow])
             proxied_manager = Manager(proxied, workflows=[OneActivityWorkflow])
             threads = _run_workers(
@@ -242,7 +251,7 @@ def test_a_server_that_stops_answering_is_noticed_and_survived(dsn, caplog):
             )
             try:
                 first = manager.start_process(Process(OneActivityWorkflow, input="before"))
-                assert wait_until(lambda: _closed(manager, first), timeout=30).result.result == "before"
+                assert _result_when_closed(manager, first) == "before"
                 proxy.stall()
                 unanswered = wait_until(
                     lambda: [r for r in caplog.records if "no answer from the server" in r.msg],
@@ -257,7 +266,7 @@ def test_a_server_that_stops_answering_is_noticed_and_survived(dsn, caplog):
                 )
                 proxy.resume()
                 second = manager.start_process(Process(OneActivityWorkflow, input="after"))
-                assert wait_until(lambda: _closed(manager, second), timeout=30).result.result == "after"
+                assert _result_when_closed(manager, second) == "after"
             finally:
                 for thread in threads:
                     thread.join()
