@@ -278,8 +278,10 @@ class ActivityWorker(Worker):
         if result is not None:
             try:
                 result = self._report(task, result, fields)
-            except ReportAbandoned as abandoned:
-                fields["error"] = str(abandoned)
+            except (ReportAbandoned, BackendError) as error:
+                # Abandoned by a stopped worker, or a failure no retry can mend: the
+                # task times out and is offered again. Said here, with the task named.
+                fields["error"] = str(error)
                 self.logger.error("activity result not recorded", extra=fields)
                 return None, Outcome.REFUSED
             outcome = Outcome.REFUSED if result is None else _OUTCOMES[result.type]
@@ -442,12 +444,17 @@ class DecisionWorker(Worker):
         fields = self._fields(process_id=task.process.id, workflow=task.process.workflow)
         # Refused: it timed out meanwhile; abandoned: the worker stopped. Either way
         # the task is offered again after its timeout.
-        with contextlib.suppress(UnknownResourceException, ReportAbandoned):
-            self.reporter.deliver(
-                "decision failure",
-                lambda: self.manager.fail_decision(task, reason, details),
-                lambda: decision_recorded(self._history(task), task, failed=True),
-                fields,
+        try:
+            with contextlib.suppress(UnknownResourceException):
+                self.reporter.deliver(
+                    "decision failure",
+                    lambda: self.manager.fail_decision(task, reason, details),
+                    lambda: decision_recorded(self._history(task), task, failed=True),
+                    fields,
+                )
+        except (ReportAbandoned, BackendError) as failure:
+            self.logger.error(
+                "decision failure not recorded", extra={**fields, "error": str(failure)}
             )
 
     def _history(self, task: DecisionTask) -> list[Any]:
