@@ -8,6 +8,7 @@ import logging
 import os
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -168,3 +169,31 @@ def test_a_full_disk_fails_the_command_with_4_and_workers_resume_when_space_retu
 def _closed(manager: Manager, process_id: str) -> Process | None:
     process = manager.process_by_id(process_id)
     return None if process.is_open else process
+
+
+OPEN_WHEN_TOLD = """
+import os, sys, time
+from pyworkflow.backend.sqlite import SQLiteBackend
+go = sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.001)
+SQLiteBackend(sys.argv[1]).close()
+"""
+
+
+def test_eight_processes_opening_an_empty_database_at_once_all_succeed(tmp_path):
+    path = tmp_path / "workflows.db"
+    go = tmp_path / "go"
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_WHEN_TOLD, str(path), str(go)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    go.touch()
+    failures = [opener.communicate(timeout=60)[1] for opener in openers]
+    assert [opener.returncode for opener in openers] == [0] * 8, failures
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM pyworkflow_schema").fetchone() == (1,)
