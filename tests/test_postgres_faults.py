@@ -15,6 +15,7 @@ from pyworkflow.activity import Activity, ActivityCompleted
 from pyworkflow.backend.postgres import ANSWER_GRACE, PostgresBackend
 from pyworkflow.decision import CompleteProcess
 from pyworkflow.events import ActivityEvent, DecisionEvent, DecisionFailedEvent
+from pyworkflow.exceptions import BackendConfigurationError
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
 from pyworkflow.worker import ActivityWorker, DecisionWorker, WorkerThread
@@ -272,3 +273,17 @@ def test_a_server_that_stops_answering_is_noticed_and_survived(dsn, caplog):
                     thread.join()
     finally:
         proxy.close()
+
+
+def test_the_server_enforces_the_statement_timeout_and_keepalives_are_on(dsn):
+    with PostgresBackend(dsn, statement_timeout=2.5, keepalives_idle=4) as backend:
+        connection = backend.engine.store._connection()  # type: ignore[attr-defined]
+        assert connection.execute("SHOW statement_timeout").fetchone() == ("2500ms",)
+        assert connection.info.get_parameters()["keepalives"] == "1"
+        assert connection.info.get_parameters()["keepalives_idle"] == "4"
+        connection.rollback()
+
+
+def test_a_timeout_that_is_not_positive_is_refused(dsn):
+    with pytest.raises(BackendConfigurationError, match="statement_timeout must be a positive"):
+        PostgresBackend(dsn, statement_timeout=0)
