@@ -54,10 +54,18 @@ class BackendConfigurationError(BackendError):
     is not a database, a newer schema, no write access); nothing was written."""
 
 
-class BackendUnavailableError(BackendError):
+class TransientBackendError(BackendError):
+    """A failure that says nothing about the request, only about the moment: the
+    connection dropped, the server stopped answering, another writer held the lock.
+    The same call may succeed if tried again; :mod:`pyworkflow.reporting` does so
+    for results, which must not be lost to a blip. Only the stores decide what is
+    transient, by raising a subclass of this."""
+
+
+class BackendUnavailableError(TransientBackendError):
     """The storage cannot be reached now (a server down, refusing or unreachable);
     unlike a configuration error, a later try may succeed."""
 
 
-class BackendBusyError(BackendError):
+class BackendBusyError(TransientBackendError):
     """The storage stayed locked by another writer for longer than the busy timeout."""

@@ -24,9 +24,16 @@ from .activity import (
     InterruptedActivityResult,
 )
 from .defaults import Defaults
-from .exceptions import InvalidPayloadError, UnknownResourceException
+from .exceptions import BackendError, InvalidPayloadError, UnknownResourceException
 from .hooks import Outcome, TaskInfo, WorkerHook, run_with_hooks
 from .manager import Manager
+from .reporting import (
+    DEFAULT_STOP_GRACE,
+    ReportAbandoned,
+    Reporter,
+    activity_result_recorded,
+    decision_recorded,
+)
 from .task import ActivityTask, DecisionTask
 from .workflow import normalize_decisions
 
@@ -41,19 +48,36 @@ STOP_CHECK_INTERVAL = 0.1
 class ThrottledHeartbeat:
     """Sends at most one heartbeat per ``interval`` seconds and answers the rest from
     the last reply: an activity may call ``heartbeat()`` in a tight loop, and each
-    one that reaches the backend is a write."""
+    one that reaches the backend is a write.
 
-    def __init__(self, send: Callable[[], bool], interval: float) -> None:
+    A heartbeat that cannot reach the backend is not the activity's failure: it is
+    logged (by ``on_error``) and the next one, an interval later, tries again. Only
+    the backend's answers (cancel requested, task gone) reach the activity."""
+
+    def __init__(
+        self,
+        send: Callable[[], bool],
+        interval: float,
+        on_error: Callable[[BackendError], None] | None = None,
+    ) -> None:
         self._send = send
         self._interval = interval
+        self._on_error = on_error
         self._last_sent: float | None = None
         self._cancel_requested = False
 
     def __call__(self) -> bool:
         now = time.monotonic()
         if self._last_sent is None or now - self._last_sent >= self._interval:
-            self._cancel_requested = self._send()
             self._last_sent = now
+            try:
+                self._cancel_requested = self._send()
+            except UnknownResourceException:
+                raise
+            except BackendError as error:
+                if self._on_error is None:
+                    raise
+                self._on_error(error)
         return self._cancel_requested
 
 
@@ -70,6 +94,7 @@ class Worker:
         max_idle_wait: float = MAX_IDLE_WAIT,
         hooks: Sequence[WorkerHook] = (),
         root_process: str | None = None,
+        stop_grace: float = DEFAULT_STOP_GRACE,
     ) -> None:
         self.manager = manager
         self.hooks = list(hooks)
@@ -80,6 +105,8 @@ class Worker:
         self.logger = logger or LOG
         self.max_idle_wait = max_idle_wait
         self._stop = threading.Event()
+        self._stopped_at: float | None = None
+        self.stop_grace = stop_grace
         self._count_lock = threading.Lock()
         self.tasks_handled = 0
 
@@ -88,8 +115,20 @@ class Worker:
         raise NotImplementedError
 
     def stop(self) -> None:
-        """Poll no more; the task in hand is finished and reported."""
+        """Poll no more; the task in hand is finished and reported (its report is
+        retried through backend failures for ``stop_grace`` seconds more)."""
+        if self._stopped_at is None:
+            self._stopped_at = time.monotonic()
         self._stop.set()
+
+    @property
+    def reporter(self) -> Reporter:
+        """Delivers this worker's reports, logging to its logger of the moment."""
+        return Reporter(self.logger, self._stopped_for, self.stop_grace)
+
+    def _stopped_for(self) -> float | None:
+        stopped_at = self._stopped_at
+        return None if stopped_at is None else time.monotonic() - stopped_at
 
     @property
     def stopping(self) -> bool:
@@ -181,8 +220,11 @@ class ActivityWorker(Worker):
         max_idle_wait: float = MAX_IDLE_WAIT,
         hooks: Sequence[WorkerHook] = (),
         root_process: str | None = None,
+        stop_grace: float = DEFAULT_STOP_GRACE,
     ) -> None:
-        super().__init__(manager, name, category, logger, max_idle_wait, hooks, root_process)
+        super().__init__(
+            manager, name, category, logger, max_idle_wait, hooks, root_process, stop_grace
+        )
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.concurrency = concurrency
@@ -240,7 +282,14 @@ class ActivityWorker(Worker):
             result = ActivityFailed(str(error), traceback.format_exc())
         outcome = Outcome.HANDED_OFF if result is None else _OUTCOMES[result.type]
         if result is not None:
-            result = self._report(task, result, fields)
+            try:
+                result = self._report(task, result, fields)
+            except (ReportAbandoned, BackendError) as error:
+                # Abandoned by a stopped worker, or a failure no retry can mend: the
+                # task times out and is offered again. Said here, with the task named.
+                fields["error"] = str(error)
+                self.logger.error("activity result not recorded", extra=fields)
+                return None, Outcome.REFUSED
             outcome = Outcome.REFUSED if result is None else _OUTCOMES[result.type]
         fields.update(outcome=outcome, duration_ms=round((time.monotonic() - started) * 1000, 2))
         if isinstance(result, ActivityFailed):
@@ -277,21 +326,45 @@ class ActivityWorker(Worker):
     ) -> ActivityResult | None:
         try:
             try:
-                self.manager.complete_task(task, result)
+                self._deliver(task, result, fields)
             except InvalidPayloadError as error:
                 # The activity returned something JSON cannot carry: fail it, naming why.
                 result = ActivityFailed(str(error))
-                self.manager.complete_task(task, result)
+                self._deliver(task, result, fields)
         except UnknownResourceException as error:
             fields["refused"] = str(error)
             return None
         return result
 
+    def _deliver(self, task: ActivityTask, result: ActivityResult, fields: dict[str, Any]) -> None:
+        def recorded() -> bool:
+            history = self.manager.process_by_id(str(task.process_id)).history
+            return activity_result_recorded(history, task, result.type)
+
+        self.reporter.deliver(
+            f"activity {result.type} result",
+            lambda: self.manager.complete_task(task, result),
+            recorded,
+            fields,
+        )
+
     def _monitor(self, task: ActivityTask) -> ActivityMonitor:
         activity_class = self.manager.activities.get(task.activity_execution.activity)
         timeout = activity_class.heartbeat_timeout if activity_class else MAX_HEARTBEAT_INTERVAL
         interval = min(MAX_HEARTBEAT_INTERVAL, timeout / 4)
-        return ActivityMonitor(ThrottledHeartbeat(lambda: self.manager.heartbeat(task), interval))
+        fields = self._task_fields(task)
+
+        def heartbeat_failed(error: BackendError) -> None:
+            self.logger.warning(
+                "heartbeat not recorded, trying again at the next one: %s",
+                error,
+                extra={**fields, "error": str(error)},
+            )
+
+        heartbeat = ThrottledHeartbeat(
+            lambda: self.manager.heartbeat(task), interval, on_error=heartbeat_failed
+        )
+        return ActivityMonitor(heartbeat)
 
     def _task_fields(self, task: ActivityTask) -> dict[str, Any]:
         return self._fields(
@@ -344,10 +417,13 @@ class DecisionWorker(Worker):
             self._fail(task, error)
         if decisions is not None:
             try:
-                self.manager.complete_task(task, decisions)
+                self._deliver(task, decisions, fields)
                 outcome = Outcome.COMPLETED
                 fields["decisions"] = [decision.type for decision in decisions]
             except UnknownResourceException as error:
+                outcome = Outcome.REFUSED
+                fields["error"] = str(error)
+            except ReportAbandoned as error:
                 outcome = Outcome.REFUSED
                 fields["error"] = str(error)
             except Exception as error:
@@ -360,10 +436,35 @@ class DecisionWorker(Worker):
         self.logger.log(level, "decision %s", fields["outcome"], extra=fields)
         return outcome
 
+    def _deliver(self, task: DecisionTask, decisions: list[Any], fields: dict[str, Any]) -> None:
+        self.reporter.deliver(
+            "decisions",
+            lambda: self.manager.complete_task(task, decisions),
+            lambda: decision_recorded(self._history(task), task),
+            fields,
+        )
+
     def _fail(self, task: DecisionTask, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"
-        with contextlib.suppress(UnknownResourceException):  # it timed out meanwhile
-            self.manager.fail_decision(task, reason, traceback.format_exc())
+        details = traceback.format_exc()
+        fields = self._fields(process_id=task.process.id, workflow=task.process.workflow)
+        # Refused: it timed out meanwhile; abandoned: the worker stopped. Either way
+        # the task is offered again after its timeout.
+        try:
+            with contextlib.suppress(UnknownResourceException):
+                self.reporter.deliver(
+                    "decision failure",
+                    lambda: self.manager.fail_decision(task, reason, details),
+                    lambda: decision_recorded(self._history(task), task, failed=True),
+                    fields,
+                )
+        except (ReportAbandoned, BackendError) as failure:
+            self.logger.error(
+                "decision failure not recorded", extra={**fields, "error": str(failure)}
+            )
+
+    def _history(self, task: DecisionTask) -> list[Any]:
+        return self.manager.process_by_id(str(task.process.id)).history
 
 
 _OUTCOMES = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .config import BackendConfig, Config
+from .config import NUMERIC_SETTINGS, BackendConfig, Config
 from .errors import BackendUnreachableError, ConfigError, translate
 
 if TYPE_CHECKING:
@@ -77,7 +77,13 @@ def _construct(
 
 
 def _arguments(backend: BackendConfig) -> dict[str, Any]:
-    return {key: value for key, value in backend.settings.items() if value not in (None, "")}
+    arguments: dict[str, Any] = {
+        key: value for key, value in backend.settings.items() if value not in (None, "")
+    }
+    for key in NUMERIC_SETTINGS & arguments.keys():
+        number = float(arguments[key])
+        arguments[key] = int(number) if key == "wal_size_limit" else number
+    return arguments
 
 
 def _import_class(module: str, name: str, what: str, config: Config, extra: str | None) -> Any:

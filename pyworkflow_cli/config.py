@@ -35,10 +35,20 @@ DEFAULT_SQLITE_PATH = "pyworkflow.db"
 # Each backend type and its settings: name -> required?
 BACKEND_SETTINGS: dict[str, dict[str, bool]] = {
     "memory": {},
-    "sqlite": {"path": False},
-    "postgres": {"dsn": True},
+    "sqlite": {"path": False, "busy_timeout": False, "wal_size_limit": False},
+    "postgres": {
+        "dsn": True,
+        "schema": False,
+        "connect_timeout": False,
+        "statement_timeout": False,
+        "keepalives_idle": False,
+    },
     "amazonswf": {"domain": True, "region": False, "endpoint_url": False},
 }
+# Backend settings that are a positive number (seconds, or bytes for wal_size_limit).
+NUMERIC_SETTINGS = frozenset(
+    {"busy_timeout", "wal_size_limit", "connect_timeout", "statement_timeout", "keepalives_idle"}
+)
 WRAPPERS = ("blinker",)
 LOG_FORMATS = ("auto", "json", "console")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -217,6 +227,17 @@ class _Validator:
             raise self.fail(path, f"expected a string; got {_kind(value)}")
         return self.expand(str(value), path)
 
+    def number(self, value: Any, path: str) -> str:
+        """A positive number, kept as its text like every setting."""
+        text = self.string(value, path)
+        try:
+            number = float(text)
+        except ValueError:
+            raise self.fail(path, f"expected a positive number; got {value!r}") from None
+        if not number > 0 or number == float("inf"):
+            raise self.fail(path, f"expected a positive number; got {value!r}")
+        return text
+
     def strings(self, value: Any, path: str) -> tuple[str, ...]:
         if value is None:
             return ()
@@ -255,7 +276,9 @@ class _Validator:
         known = BACKEND_SETTINGS[kind]
         self.mapping(value, "backend", ("type", *known))
         settings = {
-            key: self.string(item, f"backend.{key}", text_only=True)
+            key: self.number(item, f"backend.{key}")
+            if key in NUMERIC_SETTINGS
+            else self.string(item, f"backend.{key}", text_only=True)
             for key, item in value.items()
             if key != "type"
         }

@@ -45,9 +45,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -69,22 +71,36 @@ from ..exceptions import (
     BackendUnavailableError,
 )
 from .sql import migrations, queries, record_schema_version
-from .sql.connections import ThreadConnections
+from .sql.connections import ThreadConnections, Watchdog
 from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 2
 DEFAULT_CONNECT_TIMEOUT = 10
+# Bounded waits on a server that stops answering: the server cancels a statement
+# running longer than statement_timeout; the client gives up on a transaction left
+# unanswered ANSWER_GRACE seconds past that (a frozen server cancels nothing), and
+# TCP keepalives find a peer that vanished from an idle connection.
+DEFAULT_STATEMENT_TIMEOUT = 15.0
+ANSWER_GRACE = 2.0
+DEFAULT_KEEPALIVES_IDLE = 10
+KEEPALIVES_INTERVAL = 5
+KEEPALIVES_COUNT = 3
 # How often a call is tried when PostgreSQL aborts it for a conflict.
 ATTEMPTS = 8
 # A serialization failure, a deadlock broken by the server, a unique index filled
 # by a concurrent transaction: each rolled the whole call back, and a fresh try,
 # seeing what the other committed, resolves it.
 RETRYABLE_STATES = frozenset({"40001", "40P01", "23505"})
+# The connection, not the call, failed: lost (class 08), closed by the server (an
+# administrator, a shutdown, idle_session_timeout), refused for now, or a statement
+# canceled by statement_timeout. The call may well succeed on a new connection.
+UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "57P05", "57014", "53300"})
 # The listener wakes this often to see whether its store was closed.
 LISTEN_POLL = 0.25
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _WRITES = ("insert_", "update_", "delete_")
+LOG = logging.getLogger("pyworkflow.backend.postgres")
 
 V = TypeVar("V")
 
@@ -99,6 +115,8 @@ class PostgresStore:
         dsn: str,
         schema: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+        keepalives_idle: float = DEFAULT_KEEPALIVES_IDLE,
     ) -> None:
         try:
             params = conninfo_to_dict(dsn)
@@ -115,10 +133,30 @@ class PostgresStore:
                 f"{self.where}: schema name {schema!r} must be letters, digits and _"
             )
         self.schema = schema
+        for name, seconds in (
+            ("connect_timeout", connect_timeout),
+            ("statement_timeout", statement_timeout),
+            ("keepalives_idle", keepalives_idle),
+        ):
+            if not seconds > 0:
+                raise BackendConfigurationError(
+                    f"{self.where}: {name} must be a positive number of seconds"
+                )
         params.setdefault("connect_timeout", str(max(1, round(connect_timeout))))
+        params.setdefault("keepalives", "1")
+        params.setdefault("keepalives_idle", str(max(1, round(keepalives_idle))))
+        params.setdefault("keepalives_interval", str(KEEPALIVES_INTERVAL))
+        params.setdefault("keepalives_count", str(KEEPALIVES_COUNT))
+        options = str(params.get("options") or "")
+        if "statement_timeout" not in options:
+            options = f"{options} -c statement_timeout={round(statement_timeout * 1000)}"
         if schema is not None:
-            options = str(params.get("options") or "")
-            params["options"] = f"{options} -c search_path={schema}".strip()
+            options = f"{options} -c search_path={schema}"
+        params["options"] = options.strip()
+        self.statement_timeout = statement_timeout
+        self._watchdog: Watchdog[psycopg.Connection[Any]] = Watchdog(
+            statement_timeout + ANSWER_GRACE, self._unanswered
+        )
         self._conninfo = make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
         self._statements = queries("pyformat", "postgres")
         self._read_statements = queries("pyformat", "postgres", locks=False)
@@ -155,6 +193,18 @@ class PostgresStore:
     def _connection(self) -> psycopg.Connection[Any]:
         return self._connections.get()
 
+    def _unanswered(self, connection: psycopg.Connection[Any], waited: float) -> None:
+        """Break a connection the server left unanswered: shut its socket down, so
+        that the blocked call fails now and the next call connects afresh."""
+        LOG.error(
+            "%s: no answer from the server for %.1fs; dropping the connection",
+            self.where,
+            waited,
+            extra={"backend": self.where, "waited_s": round(waited, 1)},
+        )
+        with socket.socket(fileno=os.dup(connection.fileno())) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+
     def _connect_error(self, error: psycopg.Error) -> BackendError:
         message = self._scrub(str(error))
         state = error.sqlstate or ""
@@ -175,7 +225,9 @@ class PostgresStore:
         reason = _first_line(self._scrub(str(error)))
         if state in RETRYABLE_STATES:
             return ConflictError(f"{self.where}: {reason}")
-        if isinstance(error, psycopg.OperationalError) and not state:
+        if isinstance(error, psycopg.OperationalError) and (
+            not state or state.startswith("08") or state in UNAVAILABLE_STATES
+        ):
             return BackendUnavailableError(f"{self.where}: connection lost ({reason})")
         return BackendError(f"{self.where}: {reason}")
 
@@ -220,13 +272,28 @@ class PostgresStore:
         return schema, 0 if found is None else int(found[0])
 
     def _migrate(self, connection: psycopg.Connection[Any]) -> str:
-        """Migrate under a lock, so that two workers starting at once migrate once."""
+        """Migrate under a lock, so that two workers starting at once migrate once.
+
+        The lock is a session lock taken in a transaction of its own, and the
+        check and migration run in the next one: a transaction that looked for
+        the tables before waiting for the lock would not see, once granted, the
+        tables that the lock's holder created meanwhile ("already exists")."""
         target = self.schema or "public"
         key = int.from_bytes(
             hashlib.sha256(f"pyworkflow.schema.{target}".encode()).digest()[:8], "big", signed=True
         )
+        connection.commit()
+        connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        connection.commit()
         try:
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            return self._migrate_locked(connection)
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                connection.commit()
+
+    def _migrate_locked(self, connection: psycopg.Connection[Any]) -> str:
+        try:
             if self.schema is not None:
                 connection.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
@@ -280,8 +347,9 @@ class PostgresStore:
     def next_due_at(self) -> datetime | None:
         connection = self._connection()
         try:
-            row = connection.execute(self._statements["earliest_due"]).fetchone()
-            connection.commit()
+            with self._watchdog.guard(connection):
+                row = connection.execute(self._statements["earliest_due"]).fetchone()
+                connection.commit()
         except psycopg.Error as error:
             _rollback(connection)
             raise self._error(error) from None
@@ -326,6 +394,7 @@ class PostgresStore:
 
     def close(self) -> None:
         self._closed = True
+        self._watchdog.stop()
         self._connections.close()
         with self._listener_lock:
             if self._listener is not None:
@@ -463,14 +532,16 @@ class _Transaction:
     """One transaction on the thread's connection: a body that ends normally
     commits, one that raises rolls everything back."""
 
-    __slots__ = ("_store", "_connection", "_tx")
+    __slots__ = ("_store", "_connection", "_tx", "_guard")
 
     def __init__(self, store: PostgresStore) -> None:
         self._store = store
         self._connection = store._connection()
         self._tx: _PostgresTransaction | None = None
+        self._guard = store._watchdog.guard(self._connection)
 
     def __enter__(self) -> _PostgresTransaction:
+        self._guard.__enter__()
         store = self._store
         # What this thread has seen: a later notification means news for wait_for_change.
         store._local.generation = store._generation
@@ -483,6 +554,12 @@ class _Transaction:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        try:
+            self._end(kind, error)
+        finally:
+            self._guard.__exit__(None, None, None)
+
+    def _end(self, kind: type[BaseException] | None, error: BaseException | None) -> None:
         connection = self._connection
         if kind is None:
             try:
@@ -534,8 +611,16 @@ class PostgresBackend(Engine):
         clock: Clock | None = None,
         schema: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+        keepalives_idle: float = DEFAULT_KEEPALIVES_IDLE,
     ) -> None:
-        store = PostgresStore(dsn, schema=schema, connect_timeout=connect_timeout)
+        store = PostgresStore(
+            dsn,
+            schema=schema,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            keepalives_idle=keepalives_idle,
+        )
         super().__init__(store, clock=clock)
         self.where = store.where
         self.schema = schema

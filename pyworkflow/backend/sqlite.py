@@ -12,6 +12,13 @@ Settings, and why:
   per transaction; pass ``synchronous="FULL"`` where power loss matters.
 - ``busy_timeout``: a writer waits this long for another's short transaction
   to end before giving up with :class:`BackendBusyError`.
+- ``journal_size_limit`` (``wal_size_limit``, 64 MiB): the WAL is cut back to this
+  after a checkpoint. A read transaction left open (a shell, a backup, a report)
+  keeps every checkpoint from reaching the WAL's end, so the WAL grows for as
+  long as the reader lives, and SQLite's own checkpoints do not shrink it once the
+  reader is gone. So a store that sees the WAL past the limit (it looks at most
+  once a second) checkpoints it itself, truncating it as soon as nothing holds
+  it, and warns, naming the likely cause, while a reader does.
 
 Every engine call is one ``BEGIN IMMEDIATE`` transaction: it takes the write
 lock at once, so two workers can never both read a task as free and both claim
@@ -25,6 +32,7 @@ changes whenever any other connection, in any process, commits.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -41,6 +49,7 @@ from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
     BackendError,
+    BackendUnavailableError,
 )
 from .sql import migrations, queries, record_schema_version
 from .sql.connections import ThreadConnections
@@ -53,6 +62,12 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = 10.0
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+# How often a store looks at the WAL's size, and warns of a reader holding it.
+WAL_CHECK_INTERVAL = 1.0
+WAL_WARNING_INTERVAL = 60.0
+# How long truncating the WAL may wait for short readers to move off it.
+WAL_TRUNCATE_WAIT_MS = 100
+LOG = logging.getLogger("pyworkflow.backend.sqlite")
 
 # wait_for_change polls data_version every WATCH_MIN_INTERVAL while the database
 # is busy, and less often the longer it has been quiet: a twentieth of the quiet
@@ -70,8 +85,15 @@ class SQLiteStore:
         path: str | os.PathLike[str],
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "NORMAL",
+        wal_size_limit: int = WAL_SIZE_LIMIT,
     ) -> None:
         self.path = os.fspath(path)
+        self.wal_size_limit = int(wal_size_limit)
+        if self.wal_size_limit <= 0:
+            raise BackendConfigurationError(f"{self.path}: wal_size_limit must be positive")
+        self._wal_path = self.path + "-wal"
+        self._wal_next_check = 0.0
+        self._wal_next_warning = 0.0
         if synchronous.upper() not in SYNCHRONOUS_MODES:
             raise BackendConfigurationError(
                 f"{self.path}: synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}"
@@ -107,13 +129,67 @@ class SQLiteStore:
             )
             connection.execute(f"PRAGMA synchronous = {self.synchronous}")
             # After a burst, let checkpoints shrink the WAL file back instead of keeping it.
-            connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+            connection.execute(f"PRAGMA journal_size_limit = {self.wal_size_limit}")
         except sqlite3.Error as error:
             raise self._error(error) from None
         return connection
 
     def _connection(self) -> sqlite3.Connection:
         return self._connections.get()
+
+    def _tend_wal(self) -> None:
+        """Checkpoint and truncate a WAL grown past its limit; warn while a reader
+        keeps it from being checkpointed. Cheap when the WAL is small: one stat a
+        second at most."""
+        now = time.monotonic()
+        if now < self._wal_next_check:
+            return
+        self._wal_next_check = now + WAL_CHECK_INTERVAL
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return
+        if size <= self.wal_size_limit:
+            return
+        connection = self._connection()
+        if connection.in_transaction:
+            return
+        try:
+            # A passive checkpoint never waits: it copies what no reader still needs.
+            _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames >= 0 and copied >= frames:
+                connection.execute(f"PRAGMA busy_timeout = {WAL_TRUNCATE_WAIT_MS}")
+                try:
+                    busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                finally:
+                    connection.execute(f"PRAGMA busy_timeout = {round(self.busy_timeout * 1000)}")
+                if not busy:
+                    LOG.info(
+                        "%s: WAL truncated after growing to %d MB",
+                        self.path,
+                        size // 2**20,
+                        extra={"database": self.path, "wal_bytes": size},
+                    )
+                    return
+        except sqlite3.Error as error:
+            LOG.warning(
+                "%s: cannot checkpoint the WAL: %s",
+                self.path,
+                error,
+                extra={"database": self.path, "error": str(error)},
+            )
+            return
+        if now >= self._wal_next_warning:
+            self._wal_next_warning = now + WAL_WARNING_INTERVAL
+            LOG.warning(
+                "%s: WAL is %d MB, past its %d MB limit, and cannot be checkpointed: a "
+                "long-lived read transaction holds it (a shell, a backup, a report left "
+                "open?); it is truncated once that reader ends",
+                self.path,
+                size // 2**20,
+                self.wal_size_limit // 2**20,
+                extra={"database": self.path, "wal_bytes": size},
+            )
 
     def _open_schema(self) -> None:
         """Check the file, then create or migrate the schema; write nothing to a bad file."""
@@ -175,6 +251,9 @@ class SQLiteStore:
             return BackendBusyError(
                 f"{self.path}: database stayed locked for over {self.busy_timeout:g}s ({message})"
             )
+        if "full" in message:
+            # Space may come back (a log rotated, a file removed): a later try may work.
+            return BackendUnavailableError(f"{self.path}: disk is full ({message})")
         if "not a database" in message:
             return BackendConfigurationError(f"{self.path}: not a SQLite database")
         if "readonly" in message or "read-only" in message:
@@ -221,7 +300,7 @@ class SQLiteStore:
         that landed between a worker's poll and this call still wakes it."""
         now = time.monotonic()
         deadline = now + timeout
-        current = self._data_version()
+        current = self._data_version_tended()
         seen = getattr(self._local, "seen_version", current)
         while current == seen:
             remaining = deadline - now
@@ -235,6 +314,11 @@ class SQLiteStore:
         self._local.seen_version = current
         self._last_change = now
         return True
+
+    def _data_version_tended(self) -> int:
+        # An idle worker is who notices that a reader let go of a grown WAL.
+        self._tend_wal()
+        return self._data_version()
 
     def _data_version(self) -> int:
         with self._watcher_lock:
@@ -299,6 +383,7 @@ class _Transaction:
             raise self._store._error(failure) from None
         if connection.total_changes != self._changes:
             self._store._last_change = time.monotonic()
+            self._store._tend_wal()
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
@@ -380,12 +465,13 @@ class SQLiteBackend(Engine):
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "NORMAL",
         create: bool = True,
+        wal_size_limit: int = WAL_SIZE_LIMIT,
     ) -> None:
         if not create and not Path(path).exists():
             raise BackendConfigurationError(
                 f"database {os.fspath(path)} does not exist; start a worker or a process first"
             )
-        super().__init__(SQLiteStore(path, busy_timeout, synchronous), clock=clock)
+        super().__init__(SQLiteStore(path, busy_timeout, synchronous, wal_size_limit), clock=clock)
         self.path = os.fspath(path)
 
     def __repr__(self) -> str:

@@ -145,6 +145,15 @@ def test_double_dollar_is_a_literal_dollar():
             "backend: {type: amazonswf, domain: 1.5}\n",
             "cfg.yaml: backend.domain: expected a string; got float 1.5",
         ),
+        (
+            "backend: {type: postgres, dsn: x, statement_timeout: soon}\n",
+            "cfg.yaml: backend.statement_timeout: expected a positive number; got 'soon'",
+        ),
+        (
+            "backend: {type: sqlite, wal_size_limit: 0}\n",
+            "cfg.yaml: backend.wal_size_limit: expected a positive number; got 0",
+        ),
+        ("backend: {type: sqlite, statement_timeout: 5}\n", "backend.statement_timeout: unknown"),
     ],
 )
 def test_errors_name_file_key_path_and_expectation(text, expected):
@@ -205,3 +214,22 @@ def test_two_workflow_classes_with_one_name_are_a_config_error(invoke, write, co
     [line] = result.stderr.splitlines()
     assert "two workflow classes are named 'Order'" in line
     assert "orders_eu.OrderWorkflow and orders_us.OrderWorkflow" in line
+
+
+def test_timeouts_are_backend_arguments_as_numbers():
+    from pyworkflow_cli.backends import _arguments
+
+    config = parse_config(
+        "backend:\n  type: postgres\n  dsn: host=db\n  statement_timeout: 2.5\n"
+        "  connect_timeout: 3\n  keepalives_idle: 7\n",
+        "cfg.yaml",
+        {},
+    )
+    assert _arguments(config.backend) == {
+        "dsn": "host=db",
+        "statement_timeout": 2.5,
+        "connect_timeout": 3.0,
+        "keepalives_idle": 7.0,
+    }
+    sqlite = parse_config("backend: {type: sqlite, wal_size_limit: 1048576}\n", "cfg.yaml", {})
+    assert _arguments(sqlite.backend)["wal_size_limit"] == 1048576

@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
 
@@ -78,3 +79,64 @@ class ThreadConnections(Generic[C]):
             owned = list(self._owned)
         for each in owned:
             each.close()
+
+
+class Watchdog(Generic[C]):
+    """Breaks a connection whose call has gone unanswered for ``limit`` seconds.
+
+    A server that stops answering (stopped, frozen, behind a stalled network
+    path) leaves a client blocked reading a socket: TCP keepalives do not help
+    while the peer's kernel still acknowledges, and a server-side statement
+    timeout is never enforced by a server that does not run. So a daemon thread
+    watches the calls in flight and hands each one that overran to ``expire``,
+    which breaks the connection; the blocked call then fails, and the next one
+    opens a new connection.
+    """
+
+    def __init__(
+        self, limit: float, expire: Callable[[C, float], None], check_every: float = 0.25
+    ) -> None:
+        self.limit = limit
+        self._expire = expire
+        self._check_every = min(check_every, max(0.01, limit / 4))
+        self._watched: dict[int, tuple[C, float]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self._pid = 0
+
+    @contextlib.contextmanager
+    def guard(self, connection: C) -> Iterator[None]:
+        key = id(connection)
+        with self._lock:
+            self._watched[key] = (connection, time.monotonic() + self.limit)
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._watched.pop(key, None)
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="pyworkflow-watchdog", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._check_every):
+            now = time.monotonic()
+            with self._lock:
+                overdue = [
+                    (key, connection)
+                    for key, (connection, deadline) in self._watched.items()
+                    if deadline <= now
+                ]
+                for key, _ in overdue:
+                    del self._watched[key]
+            for _, connection in overdue:
+                with contextlib.suppress(Exception):
+                    self._expire(connection, self.limit)
+
+    def stop(self) -> None:
+        self._stopped.set()
