@@ -16,7 +16,10 @@ from ..errors import ConfigError
 from ..options import common_options, pass_app
 
 if TYPE_CHECKING:
+    from pyworkflow.hooks import WorkerHook
     from pyworkflow.worker import Worker
+
+    from ..config import WorkerDefaults
 
 
 def _worker_options(concurrency: bool) -> Callable[[Any], Any]:
@@ -36,6 +39,17 @@ def _worker_options(concurrency: bool) -> Callable[[Any], Any]:
             ),
             click.option(
                 "--exit-when-idle", is_flag=True, help="Exit 0 as soon as no task is waiting."
+            ),
+            click.option(
+                "--metrics-port",
+                type=click.IntRange(0, 65535),
+                metavar="N",
+                help="Serve Prometheus metrics on port N at /metrics [config, else none].",
+            ),
+            click.option(
+                "--metrics-host",
+                metavar="HOST",
+                help="Address the metrics listen on [config, else 127.0.0.1].",
             ),
         ]
         if concurrency:
@@ -74,6 +88,8 @@ def activity(
     identity: str | None,
     max_tasks: int | None,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Run the activities of the configured workflows.
 
@@ -84,7 +100,8 @@ def activity(
       pyworkflow worker activity --max-tasks 10 --exit-when-idle
     """
     setup_logging(app)
-    workers = [_activity_worker(app, category, concurrency, identity)]
+    hooks = _metrics(metrics_port, metrics_host, app.config.activity_worker)
+    workers = [_activity_worker(app, category, concurrency, identity, hooks)]
     _run(app, workers, max_tasks, exit_when_idle)
 
 
@@ -97,6 +114,8 @@ def decision(
     identity: str | None,
     max_tasks: int | None,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Run the deciders of the configured workflows.
 
@@ -106,7 +125,8 @@ def decision(
       pyworkflow worker decision --identity decider-1 --exit-when-idle
     """
     setup_logging(app)
-    workers = [_decision_worker(app, category, identity)]
+    hooks = _metrics(metrics_port, metrics_host, app.config.decision_worker)
+    workers = [_decision_worker(app, category, identity, hooks)]
     _run(app, workers, max_tasks, exit_when_idle)
 
 
@@ -120,11 +140,15 @@ def all_workers(
     identity: str | None,
     max_tasks: int | None,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Run an activity worker and a decision worker in one process.
 
     For one machine and for development. --category, --identity and
-    --max-tasks apply to each of the two workers.
+    --max-tasks apply to each of the two workers; metrics of both are served
+    on one port, from --metrics-port, else workers.activity.metrics_port,
+    else workers.decision.metrics_port.
 
     \b
     Examples:
@@ -132,9 +156,11 @@ def all_workers(
       pyworkflow worker all --config dev.yaml --exit-when-idle
     """
     setup_logging(app)
+    config = app.config
+    hooks = _metrics(metrics_port, metrics_host, config.activity_worker, config.decision_worker)
     workers = [
-        _activity_worker(app, category, concurrency, identity and f"{identity}-activity"),
-        _decision_worker(app, category, identity and f"{identity}-decision"),
+        _activity_worker(app, category, concurrency, identity and f"{identity}-activity", hooks),
+        _decision_worker(app, category, identity and f"{identity}-decision", hooks),
     ]
     _run(app, workers, max_tasks, exit_when_idle)
 
@@ -146,8 +172,24 @@ def _default_identity(kind: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{kind}"
 
 
+def _metrics(port: int | None, host: str | None, *sections: WorkerDefaults) -> list[WorkerHook]:
+    """Metrics hooks from the options, else from the first config section with a port."""
+    from ..worker_metrics import metrics_hooks
+
+    configured = next((section for section in sections if section.metrics_port is not None), None)
+    if port is None and configured is not None:
+        port = configured.metrics_port
+    if host is None and configured is not None:
+        host = configured.metrics_host
+    return metrics_hooks(port, host)
+
+
 def _activity_worker(
-    app: App, category: str | None, concurrency: int | None, identity: str | None
+    app: App,
+    category: str | None,
+    concurrency: int | None,
+    identity: str | None,
+    hooks: list[WorkerHook],
 ) -> Worker:
     from pyworkflow.worker import ActivityWorker
 
@@ -159,11 +201,13 @@ def _activity_worker(
         name=identity or defaults.identity or _default_identity("activity"),
         category=category or defaults.category,
         concurrency=concurrency or defaults.concurrency,
-        hooks=[LogContextHook()],
+        hooks=[LogContextHook(), *hooks],
     )
 
 
-def _decision_worker(app: App, category: str | None, identity: str | None) -> Worker:
+def _decision_worker(
+    app: App, category: str | None, identity: str | None, hooks: list[WorkerHook]
+) -> Worker:
     from pyworkflow.worker import DecisionWorker
 
     from ..task_context import LogContextHook
@@ -173,7 +217,7 @@ def _decision_worker(app: App, category: str | None, identity: str | None) -> Wo
         _manager(app),
         name=identity or defaults.identity or _default_identity("decision"),
         category=category or defaults.category,
-        hooks=[LogContextHook()],
+        hooks=[LogContextHook(), *hooks],
     )
 
 
