@@ -155,7 +155,7 @@ def process_text(process: Process) -> str:
         f"id:        {process.id}",
         f"workflow:  {process.workflow}",
         f"status:    {process.status}",
-        f"started:   {_time(started) if started else '-'}",
+        f"started:   {time_text(started) if started else '-'}",
         f"tags:      {', '.join(process.tags) or '-'}",
         f"input:     {compact(process.input)}",
     ]
@@ -163,7 +163,7 @@ def process_text(process: Process) -> str:
         lines.append(f"parent:    {process.parent}")
     lines.append(f"result:    {outcome_text(process) if process.result is not None else '-'}")
     rows = [
-        [str(number), _time(event.datetime), event.type, event_details(event)]
+        [str(number), time_text(event.datetime), event.type, event_details(event)]
         for number, event in enumerate(process.history, start=1)
     ]
     lines += ["", "history:", table(["#", "TIME (UTC)", "EVENT", "DETAILS"], rows)]
@@ -179,12 +179,13 @@ def processes_text(processes: list[Process]) -> str:
                 str(process.id),
                 str(process.workflow),
                 process.status,
-                _time(started) if started else "-",
+                time_text(started) if started else "-",
                 ",".join(process.tags),
             ]
         )
     return table(["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "TAGS"], rows)
 
 
-def _time(moment: datetime) -> str:
+def time_text(moment: datetime) -> str:
+    """A moment to the millisecond, as every table shows times (UTC)."""
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
