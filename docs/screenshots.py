@@ -41,7 +41,8 @@ def main() -> None:
         server = UiServer(work / "ui.log", str(config))
         try:
             chromium = Chromium(chromium_path(), work / "chromium")
-            chromium.screenshot(f"{server.url}/processes/{shown}", DOCS / "ui-process.png", "1200,740")
+            page = f"{server.url}/processes/{shown}"
+            chromium.screenshot(page, DOCS / "ui-process.png", "1200,740")
             chromium.screenshot(f"{server.url}/", DOCS / "ui-processes.png", "1200,520")
         finally:
             server.stop()

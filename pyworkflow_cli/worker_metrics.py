@@ -13,12 +13,21 @@ from .extras import require_extra
 if TYPE_CHECKING:
     from pyworkflow.hooks import WorkerHook
 
+    from .config import WorkerDefaults
+
 DEFAULT_HOST = "127.0.0.1"
 
 
-def metrics_hooks(port: int | None, host: str | None) -> list[WorkerHook]:
-    """The metrics hook for the command's workers, already serving on ``port``;
-    none when no port is configured. The server stops when the command ends."""
+def metrics_hooks(
+    port: int | None, host: str | None, *sections: WorkerDefaults
+) -> list[WorkerHook]:
+    """The metrics hook for the command's workers, already serving; none when no
+    port is configured. The options win, else the first config section with a
+    port. The server stops when the command ends."""
+    configured = next((section for section in sections if section.metrics_port is not None), None)
+    if configured is not None:
+        port = configured.metrics_port if port is None else port
+        host = configured.metrics_host if host is None else host
     if port is None:
         return []
     require_extra("metrics", ("prometheus_client",), "--metrics-port")

@@ -14,12 +14,11 @@ import click
 from ..app import App
 from ..errors import ConfigError
 from ..options import common_options, pass_app
+from ..worker_metrics import metrics_hooks
 
 if TYPE_CHECKING:
     from pyworkflow.hooks import WorkerHook
     from pyworkflow.worker import Worker
-
-    from ..config import WorkerDefaults
 
 
 def _worker_options(concurrency: bool) -> Callable[[Any], Any]:
@@ -100,7 +99,7 @@ def activity(
       pyworkflow worker activity --max-tasks 10 --exit-when-idle
     """
     setup_logging(app)
-    hooks = _metrics(metrics_port, metrics_host, app.config.activity_worker)
+    hooks = metrics_hooks(metrics_port, metrics_host, app.config.activity_worker)
     workers = [_activity_worker(app, category, concurrency, identity, hooks)]
     _run(app, workers, max_tasks, exit_when_idle)
 
@@ -125,7 +124,7 @@ def decision(
       pyworkflow worker decision --identity decider-1 --exit-when-idle
     """
     setup_logging(app)
-    hooks = _metrics(metrics_port, metrics_host, app.config.decision_worker)
+    hooks = metrics_hooks(metrics_port, metrics_host, app.config.decision_worker)
     workers = [_decision_worker(app, category, identity, hooks)]
     _run(app, workers, max_tasks, exit_when_idle)
 
@@ -156,8 +155,8 @@ def all_workers(
       pyworkflow worker all --config dev.yaml --exit-when-idle
     """
     setup_logging(app)
-    config = app.config
-    hooks = _metrics(metrics_port, metrics_host, config.activity_worker, config.decision_worker)
+    sections = (app.config.activity_worker, app.config.decision_worker)
+    hooks = metrics_hooks(metrics_port, metrics_host, *sections)
     workers = [
         _activity_worker(app, category, concurrency, identity and f"{identity}-activity", hooks),
         _decision_worker(app, category, identity and f"{identity}-decision", hooks),
@@ -170,18 +169,6 @@ def _default_identity(kind: str) -> str:
     import socket
 
     return f"{socket.gethostname()}:{os.getpid()}:{kind}"
-
-
-def _metrics(port: int | None, host: str | None, *sections: WorkerDefaults) -> list[WorkerHook]:
-    """Metrics hooks from the options, else from the first config section with a port."""
-    from ..worker_metrics import metrics_hooks
-
-    configured = next((section for section in sections if section.metrics_port is not None), None)
-    if port is None and configured is not None:
-        port = configured.metrics_port
-    if host is None and configured is not None:
-        host = configured.metrics_host
-    return metrics_hooks(port, host)
 
 
 def _activity_worker(
