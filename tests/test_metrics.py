@@ -155,3 +155,20 @@ def test_open_processes_are_counted_by_workflow_at_each_scrape(backend):
     assert processes.registry.get_sample_value("pyworkflow_open_processes", sample) == 2
     manager.cancel_process(manager.processes()[0].id)
     assert processes.registry.get_sample_value("pyworkflow_open_processes", sample) == 1
+
+
+def test_a_task_whose_report_raised_is_counted_as_an_error_and_leaves_no_task_in_flight():
+    from pyworkflow.hooks import TaskInfo, run_with_hooks
+
+    metrics = WorkerMetrics()
+    info = TaskInfo("decision", "Metered", "p1", 1, "worker-1", task=None)  # type: ignore[arg-type]
+
+    def report_fails() -> str:
+        raise ConnectionError("database went away")
+
+    with pytest.raises(ConnectionError):
+        run_with_hooks([metrics], info, report_fails)
+    sample = metrics.registry.get_sample_value
+    labels = {"kind": "decision", "name": "Metered", "outcome": "error"}
+    assert sample("pyworkflow_tasks_total", labels) == 1
+    assert sample("pyworkflow_tasks_in_flight", {"kind": "decision"}) == 0
