@@ -59,7 +59,7 @@ def ui(tmp_path: Path, config: str, processes: dict[str, str]) -> Iterator[UiSer
         assert server.stop() == 0
 
 
-def test_the_list_shows_each_process_newest_first(ui, processes, chromium):
+def test_the_list_shows_each_process_newest_first(chromium, ui, processes):
     page = Page(chromium.dom(ui.url + "/"))
     assert "2 processes, newest first" in page.text
     html, multiplied = page.text.index(processes["html"]), page.text.index(processes["multiplied"])
@@ -69,7 +69,7 @@ def test_the_list_shows_each_process_newest_first(ui, processes, chromium):
     assert f"{processes['html']} Gated completed" in page.text
 
 
-def test_a_process_page_shows_status_result_and_history(ui, processes, chromium):
+def test_a_process_page_shows_status_result_and_history(chromium, ui, processes):
     page = Page(chromium.dom(f"{ui.url}/processes/{processes['multiplied']}"))
     assert processes["multiplied"] in page.text
     assert "Foo" in page.text
@@ -83,7 +83,7 @@ def test_a_process_page_shows_status_result_and_history(ui, processes, chromium)
     assert "attempt 1" in history
 
 
-def test_html_in_an_input_or_a_result_is_shown_as_text(ui, processes, chromium):
+def test_html_in_an_input_or_a_result_is_shown_as_text(chromium, ui, processes):
     dom = chromium.dom(f"{ui.url}/processes/{processes['html']}")
     page = Page(dom)
     assert "b" not in page.tags and "img" not in page.tags
