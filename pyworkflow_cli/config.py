@@ -56,8 +56,8 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 _TOP_KEYS = ("backend", "workflows", "plugins", "wrappers", "logging", "workers")
 _LOGGING_KEYS = ("format", "level")
 _WORKER_KEYS = {
-    "activity": ("category", "concurrency", "identity"),
-    "decision": ("category", "identity"),
+    "activity": ("category", "concurrency", "identity", "metrics_port", "metrics_host"),
+    "decision": ("category", "identity", "metrics_port", "metrics_host"),
 }
 _ENV_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Values from variables named like these, and passwords inside a DSN, are secrets.
@@ -85,6 +85,8 @@ class WorkerDefaults:
     category: str | None = None
     concurrency: int = 1
     identity: str | None = None
+    metrics_port: int | None = None  # serve Prometheus metrics there; None: no metrics
+    metrics_host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,7 +325,18 @@ class _Validator:
             identity=None
             if data.get("identity") is None
             else self.string(data["identity"], f"{path}.identity"),
+            metrics_port=self.port(data.get("metrics_port"), f"{path}.metrics_port"),
+            metrics_host=None
+            if data.get("metrics_host") is None
+            else self.string(data["metrics_host"], f"{path}.metrics_host"),
         )
+
+    def port(self, value: Any, path: str) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            raise self.fail(path, f"expected a port number from 0 to 65535; got {value!r}")
+        return value
 
 
 def _kind(value: Any) -> str:

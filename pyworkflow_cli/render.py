@@ -185,8 +185,8 @@ def process_text(process: Process, runs: list[Process] | None = None) -> str:
         f"id:        {process.id}",
         f"workflow:  {process.workflow}",
         f"status:    {process.status}",
-        f"started:   {_time(started) if started else '-'}",
-        f"closed:    {_time(closed) if closed else '-'}"
+        f"started:   {time_text(started) if started else '-'}",
+        f"closed:    {time_text(closed) if closed else '-'}"
         + (f" (after {seconds_text(took)})" if took is not None else ""),
         f"tags:      {', '.join(process.tags) or '-'}",
         f"input:     {compact(process.input)}",
@@ -199,8 +199,8 @@ def process_text(process: Process, runs: list[Process] | None = None) -> str:
             [
                 str(item["run"]),
                 item["status"],
-                _time(run.started_at) if run.started_at else "-",
-                _time(run.closed_at) if run.closed_at else "-",
+                time_text(run.started_at) if run.started_at else "-",
+                time_text(run.closed_at) if run.closed_at else "-",
                 "<- shown" if run is process else "",
             ]
             for item, run in zip(runs_data(runs), runs, strict=True)
@@ -213,7 +213,7 @@ def process_text(process: Process, runs: list[Process] | None = None) -> str:
 
 def history_text(process: Process) -> str:
     rows = [
-        [str(number), _time(event.datetime), event.type, event_details(event)]
+        [str(number), time_text(event.datetime), event.type, event_details(event)]
         for number, event in enumerate(process.history, start=1)
     ]
     return table(["#", "TIME (UTC)", "EVENT", "DETAILS"], rows)
@@ -239,13 +239,14 @@ def processes_text(processes: list[Process]) -> str:
                 str(process.id),
                 str(process.workflow),
                 process.status,
-                _time(started) if started else "-",
-                _time(process.closed_at) if process.closed_at else "-",
+                time_text(started) if started else "-",
+                time_text(process.closed_at) if process.closed_at else "-",
                 ",".join(process.tags),
             ]
         )
     return table(["ID", "WORKFLOW", "STATUS", "STARTED (UTC)", "CLOSED (UTC)", "TAGS"], rows)
 
 
-def _time(moment: datetime) -> str:
+def time_text(moment: datetime) -> str:
+    """A moment to the millisecond, as every table shows times (UTC)."""
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]

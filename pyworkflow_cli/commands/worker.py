@@ -16,8 +16,10 @@ import click
 from ..app import App
 from ..errors import ConfigError
 from ..options import common_options, pass_app
+from ..worker_metrics import metrics_hooks
 
 if TYPE_CHECKING:
+    from pyworkflow.hooks import WorkerHook
     from pyworkflow.worker import Worker
 
 
@@ -40,6 +42,17 @@ def _worker_options(concurrency: bool) -> Callable[[Any], Any]:
                 "--exit-when-idle",
                 is_flag=True,
                 help="Exit 0 as soon as no task is waiting (4 if the backend could not be polled).",
+            ),
+            click.option(
+                "--metrics-port",
+                type=click.IntRange(0, 65535),
+                metavar="N",
+                help="Serve Prometheus metrics on port N at /metrics [config, else none].",
+            ),
+            click.option(
+                "--metrics-host",
+                metavar="HOST",
+                help="Address the metrics listen on [config, else 127.0.0.1].",
             ),
         ]
         if concurrency:
@@ -78,6 +91,8 @@ def activity(
     identity: str | None,
     max_tasks: int | None,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Run the activities of the configured workflows.
 
@@ -88,7 +103,8 @@ def activity(
       pyworkflow worker activity --max-tasks 10 --exit-when-idle
     """
     setup_logging(app)
-    workers = [_activity_worker(app, category, concurrency, identity)]
+    hooks = metrics_hooks(metrics_port, metrics_host, app.config.activity_worker)
+    workers = [_activity_worker(app, category, concurrency, identity, hooks)]
     _run(app, workers, max_tasks, exit_when_idle)
 
 
@@ -101,6 +117,8 @@ def decision(
     identity: str | None,
     max_tasks: int | None,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Run the deciders of the configured workflows.
 
@@ -110,7 +128,8 @@ def decision(
       pyworkflow worker decision --identity decider-1 --exit-when-idle
     """
     setup_logging(app)
-    workers = [_decision_worker(app, category, identity)]
+    hooks = metrics_hooks(metrics_port, metrics_host, app.config.decision_worker)
+    workers = [_decision_worker(app, category, identity, hooks)]
     _run(app, workers, max_tasks, exit_when_idle)
 
 
@@ -124,11 +143,15 @@ def all_workers(
     identity: str | None,
     max_tasks: int | None,
     exit_when_idle: bool,
+    metrics_port: int | None,
+    metrics_host: str | None,
 ) -> None:
     """Run an activity worker and a decision worker in one process.
 
     For one machine and for development. --category, --identity and
-    --max-tasks apply to each of the two workers.
+    --max-tasks apply to each of the two workers; metrics of both are served
+    on one port, from --metrics-port, else workers.activity.metrics_port,
+    else workers.decision.metrics_port.
 
     \b
     Examples:
@@ -136,9 +159,11 @@ def all_workers(
       pyworkflow worker all --config dev.yaml --exit-when-idle
     """
     setup_logging(app)
+    sections = (app.config.activity_worker, app.config.decision_worker)
+    hooks = metrics_hooks(metrics_port, metrics_host, *sections)
     workers = [
-        _activity_worker(app, category, concurrency, identity and f"{identity}-activity"),
-        _decision_worker(app, category, identity and f"{identity}-decision"),
+        _activity_worker(app, category, concurrency, identity and f"{identity}-activity", hooks),
+        _decision_worker(app, category, identity and f"{identity}-decision", hooks),
     ]
     _run(app, workers, max_tasks, exit_when_idle)
 
@@ -151,7 +176,11 @@ def _default_identity(kind: str) -> str:
 
 
 def _activity_worker(
-    app: App, category: str | None, concurrency: int | None, identity: str | None
+    app: App,
+    category: str | None,
+    concurrency: int | None,
+    identity: str | None,
+    hooks: list[WorkerHook],
 ) -> Worker:
     from pyworkflow.worker import ActivityWorker
 
@@ -161,11 +190,13 @@ def _activity_worker(
         name=identity or defaults.identity or _default_identity("activity"),
         category=category or defaults.category,
         concurrency=concurrency or defaults.concurrency,
-        hooks=_hooks(app),
+        hooks=[*_hooks(app), *hooks],
     )
 
 
-def _decision_worker(app: App, category: str | None, identity: str | None) -> Worker:
+def _decision_worker(
+    app: App, category: str | None, identity: str | None, hooks: list[WorkerHook]
+) -> Worker:
     from pyworkflow.worker import DecisionWorker
 
     defaults = app.config.decision_worker
@@ -173,7 +204,7 @@ def _decision_worker(app: App, category: str | None, identity: str | None) -> Wo
         _manager(app),
         name=identity or defaults.identity or _default_identity("decision"),
         category=category or defaults.category,
-        hooks=_hooks(app),
+        hooks=[*_hooks(app), *hooks],
     )
 
 

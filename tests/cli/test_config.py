@@ -34,8 +34,11 @@ workers:
     category: images
     concurrency: 4
     identity: thumbnailer
+    metrics_port: 9101
+    metrics_host: 0.0.0.0
   decision:
     category: orders
+    metrics_port: 9102
 """
 
 
@@ -79,8 +82,8 @@ def test_every_section():
     assert config.plugins == ("shop.signals",)
     assert config.wrappers == ("blinker",)
     assert (config.logging.format, config.logging.level) == ("json", "warning")
-    assert config.activity_worker == WorkerDefaults("images", 4, "thumbnailer")
-    assert config.decision_worker == WorkerDefaults("orders", 1, None)
+    assert config.activity_worker == WorkerDefaults("images", 4, "thumbnailer", 9101, "0.0.0.0")
+    assert config.decision_worker == WorkerDefaults("orders", 1, None, 9102)
 
 
 def test_sqlite_path_defaults_when_only_the_type_is_given():
@@ -140,6 +143,14 @@ def test_double_dollar_is_a_literal_dollar():
             "cfg.yaml: workers.decision.concurrency: unknown",
         ),
         ("workers: {activty: {}}\n", "cfg.yaml: workers.activty: unknown key"),
+        (
+            "workers: {decision: {metrics_port: 70000}}\n",
+            "cfg.yaml: workers.decision.metrics_port: expected a port number from 0 to 65535",
+        ),
+        (
+            "workers: {activity: {metrics_port: '9100'}}\n",
+            "cfg.yaml: workers.activity.metrics_port: expected a port number",
+        ),
         ("backend: {path: 5}\n", "cfg.yaml: backend.path: expected a string; got int 5"),
         (
             "backend: {type: amazonswf, domain: 1.5}\n",

@@ -45,3 +45,26 @@ def test_the_build_backend_understands_an_spdx_license():
     tomllib = pytest.importorskip("tomllib")
     [requirement] = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
     assert requirement.replace(" ", "") == "setuptools>=77"
+
+
+def test_the_ui_extra_and_its_files_ship_in_the_wheel():
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    extras = pyproject["project"]["optional-dependencies"]
+    assert {"starlette", "uvicorn", "jinja2"} <= requirement_names(extras["ui"])
+    assert "prometheus_client" in requirement_names(extras["metrics"])
+    assert requirement_names(extras["ui"]) | requirement_names(extras["metrics"]) <= (
+        requirement_names(extras["test"])
+    )
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["pyworkflow_cli"]
+    package = REPO / "pyworkflow_cli"
+    shipped = [
+        path.relative_to(package).as_posix()
+        for folder in ("ui/templates", "ui/static")
+        for path in (package / folder).iterdir()
+    ]
+    assert shipped
+    for name in shipped:
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name

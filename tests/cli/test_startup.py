@@ -12,6 +12,7 @@ import sys
 from .conftest import subprocess_env
 
 HEAVY = ("pyworkflow", "yaml", "structlog", "boto3", "botocore", "psycopg", "sqlite3")
+EXTRAS = ("starlette", "uvicorn", "jinja2", "prometheus_client")
 
 PROBE = """
 import sys
@@ -38,6 +39,12 @@ def modules_loaded(*args: str) -> set[str]:
 def test_help_imports_nothing_heavy():
     assert modules_loaded("--help").isdisjoint(HEAVY)
     assert modules_loaded("process", "start", "--help").isdisjoint(HEAVY)
+
+
+def test_the_ui_and_metrics_extras_load_only_in_the_commands_that_serve():
+    assert modules_loaded("--help").isdisjoint(EXTRAS)
+    assert modules_loaded("ui", "--help").isdisjoint((*HEAVY, *EXTRAS))
+    assert modules_loaded("worker", "activity", "--help").isdisjoint((*HEAVY, *EXTRAS))
 
 
 def test_memory_backend_does_not_import_aws_or_postgres_drivers(tmp_path):
