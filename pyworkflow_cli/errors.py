@@ -11,7 +11,9 @@ code  meaning
 2     usage or config error (bad option, bad config file, unknown workflow,
       input that is not JSON, a process that is closed to signals, a backend
       configured so that it can never open: a database path that is a
-      directory or not a database, a newer schema, a read-only file)
+      directory or not a database, a newer schema, a read-only file), two
+      workflow or activity classes under one name, a bad log setting in the
+      environment
 3     not found (unknown process id)
 4     backend unreachable (a database locked for too long, a server that
       does not answer): retrying later may work; also a worker run with
