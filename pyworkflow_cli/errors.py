@@ -11,9 +11,10 @@ code  meaning
 2     usage or config error (bad option, bad config file, unknown workflow,
       input that is not JSON, a process that is closed to signals, a backend
       configured so that it can never open: a database path that is a
-      directory or not a database, a newer schema, a read-only file), a
-      port that is taken (``ui``, ``--metrics-port``), an extra that is
-      not installed
+      directory or not a database, a newer schema, a read-only file), two
+      workflow or activity classes under one name, a bad log setting in the
+      environment, a port that is taken (``ui``, ``--metrics-port``), an
+      extra that is not installed
 3     not found (unknown process id)
 4     backend unreachable (a database locked for too long, a server that
       does not answer): retrying later may work; also a worker run with

@@ -51,7 +51,7 @@ def new_process_options(command: F) -> F:
 
 @click.group()
 def process() -> None:
-    """Start processes, signal, cancel, show, list and wait for them."""
+    """Start processes; signal, cancel, terminate, show, list and wait for them."""
 
 
 @process.command()

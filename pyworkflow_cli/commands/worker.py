@@ -76,8 +76,9 @@ def _worker_options(concurrency: bool) -> Callable[[Any], Any]:
 def worker() -> None:
     """Run workers: they poll the backend for tasks and handle them until stopped.
 
-    SIGTERM or Ctrl-C stops polling, finishes the task in hand and exits 0;
-    a second Ctrl-C exits at once.
+    SIGTERM, SIGHUP or Ctrl-C stops polling, finishes the task in hand and
+    exits 0; a second Ctrl-C exits at once. Under systemd (Type=notify) the
+    worker reports READY=1, feeds the watchdog and reports STOPPING=1.
     """
 
 

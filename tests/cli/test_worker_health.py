@@ -100,3 +100,27 @@ def test_sighup_stops_a_worker_gracefully(tmp_path, write):
     events = [json.loads(line)["event"] for line in stderr.splitlines()]
     assert "SIGHUP received: finishing the task in hand, then stopping" in events
     assert events[-1] == "worker stopped"
+
+
+def test_notify_reaches_an_abstract_socket_and_nothing_without_one(tmp_path):
+    from pyworkflow_cli.sdnotify import notify
+
+    name = f"pyworkflow-test-{tmp_path.name}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind("\0" + name)
+        sock.settimeout(60)
+        assert notify("READY=1", {"NOTIFY_SOCKET": "@" + name})
+        assert sock.recv(64) == b"READY=1"
+    assert not notify("READY=1", {})
+    assert not notify("READY=1", {"NOTIFY_SOCKET": str(tmp_path / "nobody-listens")})
+
+
+def test_the_watchdog_period_is_for_this_process_only():
+    import os
+
+    from pyworkflow_cli.sdnotify import watchdog_seconds
+
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000"}) == 30
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}) == 30
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog_seconds({}) is None
