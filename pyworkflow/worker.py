@@ -27,6 +27,7 @@ from .defaults import Defaults
 from .exceptions import InvalidPayloadError, UnknownResourceException
 from .hooks import Outcome, TaskInfo, WorkerHook, run_with_hooks
 from .manager import Manager
+from .purging import Purger
 from .task import ActivityTask, DecisionTask
 from .workflow import normalize_decisions
 
@@ -72,6 +73,11 @@ class Worker:
     ) -> None:
         self.manager = manager
         self.hooks = list(hooks)
+        if manager.backend.retention is not None and not any(
+            isinstance(hook, Purger) for hook in self.hooks
+        ):
+            # Every worker offers to purge; the backend's purge lock lets one at a time.
+            self.hooks.append(Purger(manager.backend, logger=logger))
         self.name = name or str(uuid4())
         self.category = category or self.default_category
         self.logger = logger or LOG

@@ -71,7 +71,9 @@ def test_database_from_a_newer_schema_is_refused_untouched(tmp_path: Path) -> No
         connection.execute("INSERT INTO pyworkflow_schema VALUES (?)", (SCHEMA_VERSION + 1,))
     connection.close()
     before = files_in(tmp_path)
-    with pytest.raises(BackendConfigurationError, match="schema version 2 is newer") as error:
+    with pytest.raises(
+        BackendConfigurationError, match=f"schema version {SCHEMA_VERSION + 1} is newer"
+    ) as error:
         SQLiteBackend(path)
     assert str(path) in str(error.value)
     assert files_in(tmp_path) == before
@@ -146,14 +148,20 @@ def test_an_older_schema_is_migrated_forward_keeping_its_data(
     backend.start_process(Process(workflow="Flow", id="kept"))
     backend.close()
 
-    scripts = {**sqlite_module.migrations("sqlite"), 2: "ALTER TABLE runs ADD COLUMN note TEXT;"}
-    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    following = SCHEMA_VERSION + 1
+    scripts = {
+        **sqlite_module.migrations("sqlite"),
+        following: "ALTER TABLE runs ADD COLUMN note TEXT;",
+    }
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", following)
     monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
     upgraded = open_backend(path)
     assert upgraded.process_by_id("kept").is_open
     upgraded.close()
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(2,)]
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [
+            (following,)
+        ]
         assert connection.execute("SELECT note FROM runs").fetchall() == [(None,)]
     connection.close()
 
@@ -164,14 +172,16 @@ def test_a_failed_migration_changes_nothing(
     path = tmp_path / "pyworkflow.sqlite3"
     open_backend(path).close()
     broken = "ALTER TABLE runs ADD COLUMN note TEXT;\nALTER TABLE nowhere ADD COLUMN x TEXT;"
-    scripts = {**sqlite_module.migrations("sqlite"), 2: broken}
-    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", 2)
+    scripts = {**sqlite_module.migrations("sqlite"), SCHEMA_VERSION + 1: broken}
+    monkeypatch.setattr(sqlite_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setattr(sqlite_module, "migrations", lambda dialect: scripts)
     with pytest.raises(BackendError, match="no such table: nowhere") as error:
         SQLiteBackend(path)
     assert str(path) in str(error.value)
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [(1,)]
+        assert connection.execute("SELECT version FROM pyworkflow_schema").fetchall() == [
+            (SCHEMA_VERSION,)
+        ]
         columns = [row[1] for row in connection.execute("PRAGMA table_info(runs)")]
         assert "note" not in columns
     connection.close()

@@ -10,6 +10,8 @@ BlinkerBackend instance, so class-level receivers can tell backends apart.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any, overload
 
 from blinker import Signal
@@ -100,6 +102,7 @@ class BlinkerBackend(Backend):
 
     def __init__(self, parent: Backend) -> None:
         self.parent = parent
+        self.retention = parent.retention
 
     # pass-through
 
@@ -119,6 +122,23 @@ class BlinkerBackend(Backend):
 
     def wait_for_work(self, timeout: float) -> bool:
         return self.parent.wait_for_work(timeout)
+
+    def purge(
+        self,
+        older_than: timedelta | str,
+        workflow: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+    ) -> int:
+        return self.parent.purge(older_than, workflow, dry_run, limit)
+
+    def purge_lock(self) -> AbstractContextManager[bool]:
+        return self.parent.purge_lock()
+
+    def count_processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        return self.parent.count_processes(workflow, tag, status)
 
     def close(self) -> None:
         self.parent.close()

@@ -4,8 +4,11 @@ and PostgreSQL, which differ only in the store they hand it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any
 
+from .._duration import as_duration
 from ..activity import ActivityResult
 from ..clock import Clock, utcnow
 from ..decision import Decision
@@ -15,9 +18,16 @@ from ..process import Process
 from ..task import ActivityTask, DecisionTask
 from .base import Backend
 
+# Processes forgotten per transaction: short enough never to hold SQLite's write
+# lock for long, large enough that purging keeps up with any steady load.
+PURGE_BATCH = 100
+
 
 class EngineBackend(Backend):
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, store: Store, clock: Clock = utcnow, retention: timedelta | str | None = None
+    ) -> None:
+        self.retention = as_duration(retention)
         self.store = store
         self.clock = clock
         self.registry = Registry()
@@ -94,6 +104,35 @@ class EngineBackend(Backend):
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         self.engine.fail_decision_task(task, reason, details)
+
+    def purge(
+        self,
+        older_than: timedelta | str,
+        workflow: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+    ) -> int:
+        age = as_duration(older_than)
+        if age is None:
+            raise ValueError("purge needs an age: processes closed longer ago than it go")
+        if dry_run:
+            return self.engine.count_purgeable(age, workflow)
+        purged = 0
+        while limit is None or purged < limit:
+            batch = PURGE_BATCH if limit is None else min(PURGE_BATCH, limit - purged)
+            done = self.engine.purge_closed(age, workflow, batch)
+            purged += done
+            if done < batch:
+                break
+        return purged
+
+    def purge_lock(self) -> AbstractContextManager[bool]:
+        return self.store.purge_lock()
+
+    def count_processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        return self.engine.count_processes(workflow, tag, status)
 
     def wait_for_work(self, timeout: float) -> bool:
         # A deadline already past was handled by the last poll, or is another

@@ -51,8 +51,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -76,7 +76,7 @@ from .sql.connections import ThreadConnections
 from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_CONNECT_TIMEOUT = 10
 # How often a call is tried when PostgreSQL aborts it for a conflict.
 ATTEMPTS = 8
@@ -141,6 +141,7 @@ class PostgresStore:
         self._listener_lock = threading.Lock()
         self.channel = ""
         self._notify_and_commit: sql.Composed = sql.Composed([])
+        self._purge_key = 0
         self._open_schema()
 
     # -- connections -----------------------------------------------------------------
@@ -200,6 +201,7 @@ class PostgresStore:
                 schema = self._migrate(connection)
             connection.commit()
             self.channel = f"pyworkflow.{schema}"[:63]
+            self._purge_key = _lock_key(f"pyworkflow.purge.{schema}")
             self._notify_and_commit = sql.SQL("SELECT pg_notify({}, ''); COMMIT").format(
                 sql.Literal(self.channel)
             )
@@ -224,9 +226,7 @@ class PostgresStore:
     def _migrate(self, connection: psycopg.Connection[Any]) -> str:
         """Migrate under a lock, so that two workers starting at once migrate once."""
         target = self.schema or "public"
-        key = int.from_bytes(
-            hashlib.sha256(f"pyworkflow.schema.{target}".encode()).digest()[:8], "big", signed=True
-        )
+        key = _lock_key(f"pyworkflow.schema.{target}")
         try:
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
             if self.schema is not None:
@@ -301,6 +301,27 @@ class PostgresStore:
         with self._changed:
             self._generation += 1
             self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def purge_lock(self) -> Iterator[bool]:
+        """A session advisory lock on this thread's connection, tried and never waited
+        for; PostgreSQL drops it with the connection if the worker dies holding it."""
+        connection = self._connection()
+        params = {"key": self._purge_key}
+        try:
+            row = connection.execute(self._statements["try_purge_lock"], params).fetchone()
+            connection.commit()
+        except psycopg.Error as error:
+            _rollback(connection)
+            raise self._error(error) from None
+        got = bool(row and row[0])
+        try:
+            yield got
+        finally:
+            if got:
+                with contextlib.suppress(psycopg.Error):
+                    connection.execute(self._statements["purge_unlock"], params)
+                    connection.commit()
 
     def close(self) -> None:
         self._closed = True
@@ -484,6 +505,11 @@ def _describe(params: dict[str, Any]) -> str:
     return f"postgresql://{who}{host}:{port}/{database}"
 
 
+def _lock_key(name: str) -> int:
+    """An advisory lock's 64-bit key, the same in every worker for one ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else "unknown error"
@@ -531,9 +557,10 @@ class PostgresBackend(EngineBackend):
         clock: Clock = utcnow,
         schema: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        retention: timedelta | str | None = None,
     ) -> None:
         store = PostgresStore(dsn, schema=schema, connect_timeout=connect_timeout)
-        super().__init__(store, clock=clock)
+        super().__init__(store, clock=clock, retention=retention)
         self.engine = _RetryingEngine(store, self.registry, clock)
         self.where = store.where
         self.schema = schema

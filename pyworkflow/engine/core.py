@@ -622,6 +622,35 @@ class Engine:
                 event = ChildProcessEvent(run.process_id, result, run.workflow, list(run.tags), now)
                 self._deliver(tx, parent, event, now)
 
+    # -- retention ---------------------------------------------------------------------
+
+    def purge_closed(self, older_than: timedelta, workflow: str | None, limit: int) -> int:
+        """Forget up to ``limit`` processes that closed more than ``older_than`` ago,
+        in one short transaction; how many. An open process is never purgeable; a
+        closed child of an open parent is, since the parent's history keeps its result."""
+        with self.store.transaction() as tx:
+            cutoff = self.clock() - older_than
+            runs = [
+                run for run in tx.purgeable_runs(cutoff, workflow, limit) if _purgeable(run, cutoff)
+            ]
+            for run in runs:
+                tx.delete_run(run.run_id)
+        return len(runs)
+
+    def count_purgeable(self, older_than: timedelta, workflow: str | None) -> int:
+        with self.store.transaction() as tx:
+            return tx.count_purgeable(self.clock() - older_than, workflow)
+
+    def count_processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        statuses = _statuses(status)
+        with self.store.transaction() as tx:
+            self._expire_due(tx, self.clock())
+            if tag is not None:
+                return len(tx.list_runs(workflow, tag, statuses))
+            return tx.count_runs(workflow, statuses)
+
 
 def _as_process(
     run: ProcessRecord,
@@ -641,6 +670,11 @@ def _as_process(
         closed_at=run.closed_at,
         history_loader=history_loader,
     )
+
+
+def _purgeable(run: ProcessRecord, cutoff: datetime) -> bool:
+    """The retention rule: closed, and closed before ``cutoff``."""
+    return not run.is_open and run.closed_at is not None and run.closed_at < cutoff
 
 
 def _statuses(status: str | None) -> tuple[str, ...]:

@@ -119,3 +119,22 @@ SELECT LEAST(
     (SELECT MIN(due_at) FROM activities),
     (SELECT MIN(due_at) FROM timers)
 )
+
+-- Two purgers never take the same closed run, and a run another transaction is
+-- reading under its lock is left for the next batch.
+-- name: purgeable_runs
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs
+WHERE closed_at IS NOT NULL AND closed_at < :cutoff AND status <> 'open'
+    AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+ORDER BY closed_at LIMIT :limit
+FOR UPDATE SKIP LOCKED
+
+-- name: try_purge_lock
+SELECT pg_try_advisory_lock(:key)
+
+-- name: purge_unlock
+SELECT pg_advisory_unlock(:key)

@@ -174,3 +174,31 @@ SELECT MIN(due_at) FROM timers
 
 -- name: earliest_delayed_decision
 SELECT MIN(decision_ready_at) FROM runs WHERE decision = 'scheduled' AND decision_failures > 0
+
+-- Retention: closed runs by the moment they closed (index runs_closed), and the
+-- deletes that forget one. A run's activities and timers are gone once it closes;
+-- deleting them again costs an index probe and keeps the purge whole regardless.
+-- name: purgeable_runs
+SELECT run_id, process_id, workflow, category, decision_timeout, started_at, input, tags,
+    parent_id, parent_run, child_policy, status, result, closed_at, timeout_at,
+    decision, decision_ready_at, decision_token, decision_deadline, decision_again,
+    decision_failures, decision_attempts
+FROM runs
+WHERE closed_at IS NOT NULL AND closed_at < :cutoff AND status <> 'open'
+    AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+ORDER BY closed_at LIMIT :limit
+
+-- name: count_purgeable
+SELECT COUNT(*) FROM runs
+WHERE closed_at IS NOT NULL AND closed_at < :cutoff AND status <> 'open'
+    AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+
+-- name: count_runs
+SELECT COUNT(*) FROM runs
+WHERE status = :status AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+
+-- name: delete_events_of
+DELETE FROM events WHERE run_id = :run_id
+
+-- name: delete_run
+DELETE FROM runs WHERE run_id = :run_id
