@@ -12,7 +12,8 @@ code  meaning
 2     usage or config error (bad option, bad config file, unknown workflow,
       input that is not JSON, a process that is closed to signals, a backend
       configured so that it can never open: a database path that is a
-      directory or not a database, a newer schema, a read-only file)
+      directory or not a database, a newer schema, a read-only file; a
+      purge asked of a backend with its own retention, such as Amazon SWF)
 3     not found (unknown process id)
 4     backend unreachable (a database locked for too long, a server that
       does not answer): retrying later may work
@@ -81,6 +82,7 @@ def translate(error: BaseException) -> CliError | None:
         BackendConfigurationError,
         BackendError,
         InvalidPayloadError,
+        NotSupportedError,
         ProcessAlreadyOpenException,
         ProcessClosedException,
         UnknownProcessException,
@@ -92,7 +94,7 @@ def translate(error: BaseException) -> CliError | None:
         return NotFoundError(message)
     if isinstance(error, (ProcessClosedException, ProcessAlreadyOpenException)):
         return CliError(message)
-    if isinstance(error, InvalidPayloadError):
+    if isinstance(error, (InvalidPayloadError, NotSupportedError)):
         return CliError(message)
     if isinstance(error, UnknownResourceException):
         return NotFoundError(message)

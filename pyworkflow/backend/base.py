@@ -145,6 +145,11 @@ class Backend(ABC):
         the caller got it. A backend that does not purge has nothing to guard."""
         return contextlib.nullcontext(False)
 
+    def vacuum(self) -> bool:
+        """Give the space purged processes took back to the file system, where the
+        storage must be asked to (SQLite); False where it does so itself or never."""
+        return False
+
     def count_processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> int:

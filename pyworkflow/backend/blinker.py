@@ -135,6 +135,9 @@ class BlinkerBackend(Backend):
     def purge_lock(self) -> AbstractContextManager[bool]:
         return self.parent.purge_lock()
 
+    def vacuum(self) -> bool:
+        return self.parent.vacuum()
+
     def count_processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> int:

@@ -129,6 +129,9 @@ class EngineBackend(Backend):
     def purge_lock(self) -> AbstractContextManager[bool]:
         return self.store.purge_lock()
 
+    def vacuum(self) -> bool:
+        return self.store.vacuum()
+
     def count_processes(
         self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
     ) -> int:

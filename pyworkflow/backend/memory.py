@@ -362,6 +362,9 @@ class MemoryStore:
             self._changed.wait_for(lambda: self._version != version, timeout=timeout)
             return self._version != version
 
+    def vacuum(self) -> bool:
+        return False
+
     def close(self) -> None:
         pass
 

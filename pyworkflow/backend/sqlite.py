@@ -265,6 +265,18 @@ class SQLiteStore:
         finally:
             self._purging.release()
 
+    def vacuum(self) -> bool:
+        """Rewrite the file without its free pages, then empty the WAL. Without this a
+        purge's pages are reused by new rows, so the file stops growing but does not
+        shrink; VACUUM holds the write lock while it copies the whole database."""
+        connection = self._connection()
+        try:
+            connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        return True
+
     def close(self) -> None:
         self._closed = True
         self._connections.close()

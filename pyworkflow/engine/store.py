@@ -90,4 +90,9 @@ class Store(Protocol):
         True when this caller got it, False when another purger holds it."""
         ...
 
+    def vacuum(self) -> bool:
+        """Give the space of deleted rows back to the file system, where the store must
+        be asked to; False where it needs no asking (memory; PostgreSQL's autovacuum)."""
+        ...
+
     def close(self) -> None: ...
