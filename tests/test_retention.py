@@ -264,3 +264,27 @@ def test_one_purger_at_a_time(backend) -> None:
         assert outcome == [False]
     with backend.purge_lock() as again:
         assert again is True
+
+
+def test_every_engine_backend_takes_a_retention(tmp_path) -> None:
+    from pyworkflow.backend.memory import MemoryBackend
+    from pyworkflow.backend.postgres import PostgresBackend
+    from pyworkflow.backend.sqlite import SQLiteBackend
+
+    from .postgres_db import DATABASE
+
+    schema = DATABASE.new_schema_name()
+    made = [
+        MemoryBackend(retention="30d"),
+        SQLiteBackend(tmp_path / "kept.sqlite3", retention="30d"),
+        PostgresBackend(DATABASE.dsn(), schema=schema, retention=timedelta(days=30)),
+    ]
+    try:
+        assert [backend.retention for backend in made] == [timedelta(days=30)] * 3
+        assert MemoryBackend().retention is None
+        with pytest.raises(ValueError, match="not a duration"):
+            MemoryBackend(retention="a month")
+    finally:
+        for backend in made:
+            backend.close()
+        DATABASE.drop_schemas([schema])
