@@ -92,6 +92,26 @@ def purge_rate(make: callable, count: int, repeat: int, label: str) -> Row:  # t
     )
 
 
+def postgres_purge_rate(dsn: str, count: int, repeat: int) -> Row:
+    """The purge rate on PostgreSQL, each repeat in a schema of its own, dropped after."""
+    import psycopg
+
+    from pyworkflow.backend.postgres import PostgresBackend
+
+    schemas: list[str] = []
+
+    def make(clock: ManualClock) -> Backend:
+        schemas.append(f"bench_purge_{os.getpid()}_{len(schemas)}")
+        return PostgresBackend(dsn, clock=clock, schema=schemas[-1])
+
+    try:
+        return purge_rate(make, count, repeat, "PostgreSQL")
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            for schema in schemas:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def steady_workload(directory: Path, total: int, gap: float, checkpoints: int) -> list[Row]:
     sizes: dict[str, list[int]] = {}
     kept: dict[str, int] = {}
@@ -156,18 +176,7 @@ def main() -> None:
             )
         )
         if args.postgres:
-            from pyworkflow.backend.postgres import PostgresBackend
-
-            rows.append(
-                purge_rate(
-                    lambda clock: PostgresBackend(
-                        args.postgres, clock=clock, schema=f"bench_purge_{next(made)}"
-                    ),
-                    purge_count,
-                    repeat,
-                    "PostgreSQL",
-                )
-            )
+            rows.append(postgres_purge_rate(args.postgres, purge_count, repeat))
         print("  running steady workload ...", file=sys.stderr, flush=True)
         rows.extend(steady_workload(directory, total, args.gap, checkpoints=5))
     version = sys.version.split()[0]
