@@ -41,6 +41,11 @@ class InvalidDecisionError(PyworkflowError, ValueError):
     """A decider returned something that is not a decision, or an invalid one."""
 
 
+class NotSupportedError(PyworkflowError):
+    """The backend cannot do what was asked: it keeps its own rules for it (Amazon
+    SWF forgets closed executions after its domain's retention period)."""
+
+
 class BackendError(PyworkflowError):
     """The storage behind a backend failed or cannot be reached."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from ._naming import name_of
@@ -109,6 +110,23 @@ class Manager:
     ) -> list[Process]:
         name = None if workflow is None else name_of(workflow)
         return list(self._backend.processes(workflow=name, tag=tag, status=status))
+
+    def count_processes(
+        self, workflow: Any = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        """How many processes ``processes`` would list: the number a database keeps."""
+        name = None if workflow is None else name_of(workflow)
+        return self._backend.count_processes(workflow=name, tag=tag, status=status)
+
+    def purge(
+        self, older_than: timedelta | str, workflow: Any = None, dry_run: bool = False
+    ) -> int:
+        """Forget, now, the processes that closed more than ``older_than`` ago (a
+        timedelta or ``"30d"``, ``"12h"``, ``"90m"``, ``"45s"``), with their whole
+        history; how many (with ``dry_run``, how many would go). Open processes stay.
+        Backends with retention rules of their own raise NotSupportedError."""
+        name = None if workflow is None else name_of(workflow)
+        return self._backend.purge(older_than, workflow=name, dry_run=dry_run)
 
     # tasks
 

@@ -27,6 +27,7 @@ from .defaults import Defaults
 from .exceptions import BackendError, InvalidPayloadError, UnknownResourceException
 from .hooks import Outcome, TaskInfo, WorkerHook, run_with_hooks
 from .manager import Manager
+from .purging import Purger
 from .reporting import (
     DEFAULT_STOP_GRACE,
     ReportAbandoned,
@@ -100,6 +101,11 @@ class Worker:
         self.hooks = list(hooks)
         # Only tasks of this process and its children, for a command driving just one.
         self.root_process = root_process
+        if manager.backend.retention is not None and not any(
+            isinstance(hook, Purger) for hook in self.hooks
+        ):
+            # Every worker offers to purge; the backend's purge lock lets one at a time.
+            self.hooks.append(Purger(manager.backend, logger=logger))
         self.name = name or str(uuid4())
         self.category = category or self.default_category
         self.logger = logger or LOG

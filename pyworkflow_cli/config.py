@@ -34,14 +34,15 @@ DEFAULT_SQLITE_PATH = "pyworkflow.db"
 
 # Each backend type and its settings: name -> required?
 BACKEND_SETTINGS: dict[str, dict[str, bool]] = {
-    "memory": {},
-    "sqlite": {"path": False, "busy_timeout": False, "wal_size_limit": False},
+    "memory": {"retention": False},
+    "sqlite": {"path": False, "busy_timeout": False, "wal_size_limit": False, "retention": False},
     "postgres": {
         "dsn": True,
         "schema": False,
         "connect_timeout": False,
         "statement_timeout": False,
         "keepalives_idle": False,
+        "retention": False,
     },
     "amazonswf": {"domain": True, "region": False, "endpoint_url": False},
 }
@@ -276,6 +277,12 @@ class _Validator:
             raise self.fail("backend", f"expected a mapping with a type; got {_kind(value)}")
         kind = self.choice(value.get("type", "sqlite"), "backend.type", tuple(BACKEND_SETTINGS))
         known = BACKEND_SETTINGS[kind]
+        if "retention" in value and "retention" not in known:
+            raise self.fail(
+                "backend.retention",
+                f"backend type {kind} keeps closed processes for its own retention period "
+                "(on Amazon SWF, the domain's); remove the key",
+            )
         self.mapping(value, "backend", ("type", *known))
         settings = {
             key: self.number(item, f"backend.{key}")
@@ -287,11 +294,21 @@ class _Validator:
         for key, required in known.items():
             if required and not settings.get(key):
                 raise self.fail(f"backend.{key}", f"required for backend type {kind}")
+        if "retention" in settings:
+            self.duration(settings["retention"], "backend.retention")
         if kind == "sqlite":
             settings.setdefault("path", DEFAULT_SQLITE_PATH)
         for pattern in _DSN_PASSWORDS:
             self.secrets.update(pattern.findall(settings.get("dsn", "")))
         return BackendConfig(kind, settings)
+
+    def duration(self, text: str, path: str) -> None:
+        from pyworkflow._duration import parse_duration
+
+        try:
+            parse_duration(text)
+        except ValueError as error:
+            raise self.fail(path, str(error)) from None
 
     def wrappers(self, value: Any) -> tuple[str, ...]:
         names = self.strings(value, "wrappers")

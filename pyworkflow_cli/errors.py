@@ -14,7 +14,8 @@ code  meaning
       directory or not a database, a newer schema, a read-only file), two
       workflow or activity classes under one name, a bad log setting in the
       environment, a port that is taken (``ui``, ``--metrics-port``), an
-      extra that is not installed
+      extra that is not installed, a purge asked of a backend with its own
+      retention (such as Amazon SWF)
 3     not found (unknown process id)
 4     backend unreachable (a database locked for too long, a server that
       does not answer): retrying later may work; also a worker run with
@@ -91,6 +92,7 @@ def translate(error: BaseException) -> CliError | None:
         BackendConfigurationError,
         BackendError,
         InvalidPayloadError,
+        NotSupportedError,
         ProcessAlreadyOpenException,
         ProcessClosedException,
         UnknownProcessException,
@@ -102,7 +104,7 @@ def translate(error: BaseException) -> CliError | None:
         return NotFoundError(message)
     if isinstance(error, (ProcessClosedException, ProcessAlreadyOpenException)):
         return CliError(message)
-    if isinstance(error, InvalidPayloadError):
+    if isinstance(error, (InvalidPayloadError, NotSupportedError)):
         return CliError(message)
     if isinstance(error, UnknownResourceException):
         return NotFoundError(message)

@@ -8,14 +8,18 @@ after the fact is durable, so wrappers and metrics never re-read histories.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from ..activity import ActivityResult
 from ..decision import Decision
 from ..defaults import Defaults
+from ..exceptions import NotSupportedError
 from ..observe import Observer, Observers, PublishedEvent
 from ..process import Process
 from ..task import ActivityTask, DecisionTask
@@ -127,6 +131,44 @@ class Backend(ABC):
         when to poll again."""
         time.sleep(timeout)
         return False
+
+    # -- retention: engine backends keep closed processes for a set time ----------------
+
+    #: How long a closed process is kept before workers purge it; None keeps it forever.
+    retention: timedelta | None = None
+
+    def purge(
+        self,
+        older_than: timedelta | str,
+        workflow: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+    ) -> int:
+        """Forget the processes that closed more than ``older_than`` ago (of
+        ``workflow`` only, when given), with everything they own; how many (with
+        ``dry_run``, how many would go). Never an open process. ``limit`` stops
+        after about that many, for a purger that must not hold its worker long."""
+        raise NotSupportedError(
+            f"{type(self).__name__} does not purge closed processes: "
+            "its own retention rules decide how long they are kept"
+        )
+
+    def purge_lock(self) -> AbstractContextManager[bool]:
+        """Held by one purger at a time among all workers of this storage: True when
+        the caller got it. A backend that does not purge has nothing to guard."""
+        return contextlib.nullcontext(False)
+
+    def vacuum(self) -> bool:
+        """Give the space purged processes took back to the file system, where the
+        storage must be asked to (SQLite); False where it does so itself or never."""
+        return False
+
+    def count_processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        """How many processes ``processes`` would list, without loading them where
+        the backend can count."""
+        return len(self.processes(workflow=workflow, tag=tag, status=status))
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections; the backend is not used afterwards."""

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from datetime import timedelta
 from typing import Any, overload
 
 from blinker import Signal
@@ -123,6 +124,7 @@ class BlinkerBackend(Backend):
         self.parent = parent
         self._local = threading.local()
         parent.add_observer(self._heard)
+        self.retention = parent.retention
 
     # -- what the wrapped backend published ------------------------------------------
 
@@ -246,6 +248,26 @@ class BlinkerBackend(Backend):
 
     def wait_for_work(self, timeout: float) -> bool:
         return self.parent.wait_for_work(timeout)
+
+    def purge(
+        self,
+        older_than: timedelta | str,
+        workflow: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+    ) -> int:
+        return self.parent.purge(older_than, workflow, dry_run, limit)
+
+    def purge_lock(self) -> AbstractContextManager[bool]:
+        return self.parent.purge_lock()
+
+    def vacuum(self) -> bool:
+        return self.parent.vacuum()
+
+    def count_processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        return self.parent.count_processes(workflow, tag, status)
 
     def close(self) -> None:
         self.parent.remove_observer(self._heard)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ..clock import Clock
@@ -337,6 +338,56 @@ class MemoryTransaction:
         keys = self.d.due_timers.due(now, self._timer_due, limit)
         return [replace(self.d.timers[key]) for key in keys]
 
+    # retention (a scan: the memory store holds what one test or session makes)
+
+    def purgeable_runs(
+        self, cutoff: datetime, workflow: str | None, limit: int
+    ) -> list[ProcessRecord]:
+        closed = sorted(
+            (run for run in self.d.runs.values() if self._purgeable(run, cutoff, workflow)),
+            key=lambda run: run.closed_at or cutoff,
+        )
+        return [replace(run) for run in closed[:limit]]
+
+    def count_purgeable(self, cutoff: datetime, workflow: str | None) -> int:
+        return sum(1 for run in self.d.runs.values() if self._purgeable(run, cutoff, workflow))
+
+    def count_runs(self, workflow: str | None, statuses: Sequence[str]) -> int:
+        return sum(
+            1
+            for run in self.d.runs.values()
+            if run.status in statuses and (workflow is None or run.workflow == workflow)
+        )
+
+    @staticmethod
+    def _purgeable(run: ProcessRecord, cutoff: datetime, workflow: str | None) -> bool:
+        return (
+            run.closed_at is not None
+            and run.closed_at < cutoff
+            and not run.is_open
+            and (workflow is None or run.workflow == workflow)
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        d = self.d
+        run = d.runs.pop(run_id, None)
+        if run is None:
+            return
+        self.dirty = True
+        self.delete_activities_of(run_id)
+        self.delete_timers_of(run_id)
+        d.activities_by_run.pop(run_id, None)
+        d.timers_by_run.pop(run_id, None)
+        d.histories.pop(run_id, None)
+        # Its entry in the decision queue is stale now, and dropped when met.
+        if d.open_runs.get(run.process_id) == run_id:
+            del d.open_runs[run.process_id]
+        siblings = d.runs_by_process.get(run.process_id, [])
+        if run_id in siblings:
+            siblings.remove(run_id)
+        if not siblings:
+            d.runs_by_process.pop(run.process_id, None)
+
     def _run_due(self, run_id: str) -> datetime | None:
         run = self.d.runs.get(run_id)
         return None if run is None else run.due_at
@@ -359,6 +410,7 @@ class MemoryStore:
         self._data = MemoryData()
         self._changed = threading.Condition(threading.RLock())
         self._version = 0
+        self._purging = threading.Lock()
 
     def run(self, work: Callable[[MemoryTransaction], V]) -> V:
         with self._changed:
@@ -387,11 +439,23 @@ class MemoryStore:
             present = [moment for moment in candidates if moment is not None]
             return min(present) if present else None
 
+    @contextmanager
+    def purge_lock(self) -> Iterator[bool]:
+        got = self._purging.acquire(blocking=False)
+        try:
+            yield got
+        finally:
+            if got:
+                self._purging.release()
+
     def wait_for_change(self, timeout: float) -> bool:
         with self._changed:
             version = self._version
             self._changed.wait_for(lambda: self._version != version, timeout=timeout)
             return self._version != version
+
+    def vacuum(self) -> bool:
+        return False
 
     def close(self) -> None:
         pass
@@ -400,5 +464,7 @@ class MemoryStore:
 class MemoryBackend(Engine):
     """Keeps everything in this Python process; thread-safe, gone when it exits."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
-        super().__init__(MemoryStore(), clock=clock)
+    def __init__(
+        self, clock: Clock | None = None, retention: timedelta | str | None = None
+    ) -> None:
+        super().__init__(MemoryStore(), clock=clock, retention=retention)

@@ -52,8 +52,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -75,7 +75,7 @@ from .sql.connections import ThreadConnections, Watchdog
 from .sql.rows import from_micros, to_micros
 from .sql.transaction import SQLTransaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_CONNECT_TIMEOUT = 10
 # Bounded waits on a server that stops answering: the server cancels a statement
 # running longer than statement_timeout; the client gives up on a transaction left
@@ -177,6 +177,7 @@ class PostgresStore:
         self._listener_lock = threading.Lock()
         self.channel = ""
         self._notify_and_commit: sql.Composed = sql.Composed([])
+        self._purge_key = 0
         self._open_schema()
 
     # -- connections -----------------------------------------------------------------
@@ -250,6 +251,7 @@ class PostgresStore:
                 schema = self._migrate(connection)
             connection.commit()
             self.channel = f"pyworkflow.{schema}"[:63]
+            self._purge_key = _lock_key(f"pyworkflow.purge.{schema}")
             self._notify_and_commit = sql.SQL("SELECT pg_notify({}, ''); COMMIT").format(
                 sql.Literal(self.channel)
             )
@@ -279,9 +281,7 @@ class PostgresStore:
         the tables before waiting for the lock would not see, once granted, the
         tables that the lock's holder created meanwhile ("already exists")."""
         target = self.schema or "public"
-        key = int.from_bytes(
-            hashlib.sha256(f"pyworkflow.schema.{target}".encode()).digest()[:8], "big", signed=True
-        )
+        key = _lock_key(f"pyworkflow.schema.{target}")
         connection.commit()
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
         connection.commit()
@@ -391,6 +391,32 @@ class PostgresStore:
         with self._changed:
             self._generation += 1
             self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def purge_lock(self) -> Iterator[bool]:
+        """A session advisory lock on this thread's connection, tried and never waited
+        for; PostgreSQL drops it with the connection if the worker dies holding it."""
+        connection = self._connection()
+        params = {"key": self._purge_key}
+        try:
+            row = connection.execute(self._statements["try_purge_lock"], params).fetchone()
+            connection.commit()
+        except psycopg.Error as error:
+            _rollback(connection)
+            raise self._error(error) from None
+        got = bool(row and row[0])
+        try:
+            yield got
+        finally:
+            if got:
+                with contextlib.suppress(psycopg.Error):
+                    connection.execute(self._statements["purge_unlock"], params)
+                    connection.commit()
+
+    def vacuum(self) -> bool:
+        """Nothing to ask: autovacuum makes deleted rows' space reusable, and a full
+        VACUUM, which would hand it back to the file system, locks out every worker."""
+        return False
 
     def close(self) -> None:
         self._closed = True
@@ -593,6 +619,11 @@ def _describe(params: dict[str, Any]) -> str:
     return f"postgresql://{who}{host}:{port}/{database}"
 
 
+def _lock_key(name: str) -> int:
+    """An advisory lock's 64-bit key, the same in every worker for one ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 def _first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else "unknown error"
@@ -613,6 +644,7 @@ class PostgresBackend(Engine):
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
         keepalives_idle: float = DEFAULT_KEEPALIVES_IDLE,
+        retention: timedelta | str | None = None,
     ) -> None:
         store = PostgresStore(
             dsn,
@@ -621,7 +653,7 @@ class PostgresBackend(Engine):
             statement_timeout=statement_timeout,
             keepalives_idle=keepalives_idle,
         )
-        super().__init__(store, clock=clock)
+        super().__init__(store, clock=clock, retention=retention)
         self.where = store.where
         self.schema = schema
 

@@ -32,13 +32,14 @@ changes whenever any other connection, in any process, commits.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -56,7 +57,7 @@ from .sql.connections import ThreadConnections
 from .sql.rows import from_micros
 from .sql.transaction import SQLTransaction
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 V = TypeVar("V")
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT = 10.0
@@ -68,6 +69,8 @@ WAL_WARNING_INTERVAL = 60.0
 # How long truncating the WAL may wait for short readers to move off it.
 WAL_TRUNCATE_WAIT_MS = 100
 LOG = logging.getLogger("pyworkflow.backend.sqlite")
+# Beside the database, as SQLite keeps its -wal and -shm files: the purgers' lock.
+PURGE_LOCK_SUFFIX = "-purge.lock"
 
 # wait_for_change polls data_version every WATCH_MIN_INTERVAL while the database
 # is busy, and less often the longer it has been quiet: a twentieth of the quiet
@@ -110,6 +113,7 @@ class SQLiteStore:
         # When this store last saw the database change, by its own hand or another's.
         self._last_change = time.monotonic()
         self._watcher_lock = threading.Lock()
+        self._purging = threading.Lock()
         self._closed = False
         _check_path(Path(self.path))
         self._open_schema()
@@ -332,6 +336,40 @@ class SQLiteStore:
             except sqlite3.Error as error:
                 raise self._error(error) from None
 
+    @contextlib.contextmanager
+    def purge_lock(self) -> Iterator[bool]:
+        """An exclusive ``flock`` on a file beside the database, never waited for: the
+        purge's own batches are short write transactions, and one purger at a time
+        keeps them from queueing behind each other and ahead of the workers."""
+        if not self._purging.acquire(blocking=False):
+            yield False
+            return
+        try:
+            with open(self.path + PURGE_LOCK_SUFFIX, "a") as file:
+                try:
+                    fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                try:
+                    yield True
+                finally:
+                    fcntl.flock(file.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._purging.release()
+
+    def vacuum(self) -> bool:
+        """Rewrite the file without its free pages, then empty the WAL. Without this a
+        purge's pages are reused by new rows, so the file stops growing but does not
+        shrink; VACUUM holds the write lock while it copies the whole database."""
+        connection = self._connection()
+        try:
+            connection.execute("VACUUM")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        return True
+
     def close(self) -> None:
         self._closed = True
         self._connections.close()
@@ -466,12 +504,17 @@ class SQLiteBackend(Engine):
         synchronous: str = "NORMAL",
         create: bool = True,
         wal_size_limit: int = WAL_SIZE_LIMIT,
+        retention: timedelta | str | None = None,
     ) -> None:
         if not create and not Path(path).exists():
             raise BackendConfigurationError(
                 f"database {os.fspath(path)} does not exist; start a worker or a process first"
             )
-        super().__init__(SQLiteStore(path, busy_timeout, synchronous, wal_size_limit), clock=clock)
+        super().__init__(
+            SQLiteStore(path, busy_timeout, synchronous, wal_size_limit),
+            clock=clock,
+            retention=retention,
+        )
         self.path = os.fspath(path)
 
     def __repr__(self) -> str:

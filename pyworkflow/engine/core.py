@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
+from .._duration import as_duration
 from .._ids import as_id
 from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
 from ..backend.base import Backend
@@ -96,6 +98,9 @@ from .store import Store, Transaction
 V = TypeVar("V")
 
 DUE_BATCH = 100
+# Processes forgotten per transaction: short enough never to hold SQLite's write
+# lock for long, large enough that purging keeps up with any steady load.
+PURGE_BATCH = 100
 MAX_DECISION_BACKOFF = 60.0
 
 
@@ -126,11 +131,18 @@ class Engine(Backend):
     """The backend of every store: ``MemoryBackend``, ``SQLiteBackend`` and
     ``PostgresBackend`` are this class over their store."""
 
-    def __init__(self, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock | None = None,
+        retention: timedelta | str | None = None,
+    ) -> None:
         """``clock``, when given (a ManualClock in tests), is the rules' time;
         otherwise the store's own (PostgreSQL's server clock, which every machine
         sharing the database agrees on), else this machine's UTC clock."""
         self.store = store
+        #: Closed processes older than this are purged by workers; None keeps them.
+        self.retention = as_duration(retention)
         self.clock: Clock = clock or utcnow
         self._clock_given = clock is not None
         self.registry = Registry()
@@ -740,6 +752,68 @@ class Engine(Backend):
                 event = ChildProcessEvent(run.process_id, result, run.workflow, list(run.tags), now)
                 self._deliver(tx, parent, event, now)
 
+    # -- retention ---------------------------------------------------------------------
+
+    def purge_closed(self, older_than: timedelta, workflow: str | None, limit: int) -> int:
+        """Forget up to ``limit`` processes that closed more than ``older_than`` ago,
+        in one short transaction; how many. An open process is never purgeable; a
+        closed child of an open parent is, since the parent's history keeps its result."""
+
+        def purge(tx: Transaction, now: datetime) -> int:
+            cutoff = now - older_than
+            runs = [
+                run for run in tx.purgeable_runs(cutoff, workflow, limit) if _purgeable(run, cutoff)
+            ]
+            for run in runs:
+                tx.delete_run(run.run_id)
+                self.histories.forget(run.run_id)
+            return len(runs)
+
+        return self._transact(purge)
+
+    def count_purgeable(self, older_than: timedelta, workflow: str | None) -> int:
+        return self._transact(lambda tx, now: tx.count_purgeable(now - older_than, workflow))
+
+    def count_processes(
+        self, workflow: str | None = None, tag: str | None = None, status: str | None = "open"
+    ) -> int:
+        statuses = _statuses(status)
+        self._expire_if_due()
+
+        def count(tx: Transaction) -> int:
+            if tag is not None:
+                return len(tx.list_runs(workflow, tag, statuses))
+            return tx.count_runs(workflow, statuses)
+
+        return self.store.read(count)
+
+    def purge(
+        self,
+        older_than: timedelta | str,
+        workflow: str | None = None,
+        dry_run: bool = False,
+        limit: int | None = None,
+    ) -> int:
+        age = as_duration(older_than)
+        if age is None:
+            raise ValueError("purge needs an age: processes closed longer ago than it go")
+        if dry_run:
+            return self.count_purgeable(age, workflow)
+        purged = 0
+        while limit is None or purged < limit:
+            batch = PURGE_BATCH if limit is None else min(PURGE_BATCH, limit - purged)
+            done = self.purge_closed(age, workflow, batch)
+            purged += done
+            if done < batch:
+                break
+        return purged
+
+    def purge_lock(self) -> AbstractContextManager[bool]:
+        return self.store.purge_lock()
+
+    def vacuum(self) -> bool:
+        return self.store.vacuum()
+
 
 def _as_process(
     run: ProcessRecord,
@@ -759,6 +833,11 @@ def _as_process(
         closed_at=run.closed_at,
         history_loader=history_loader,
     )
+
+
+def _purgeable(run: ProcessRecord, cutoff: datetime) -> bool:
+    """The retention rule: closed, and closed before ``cutoff``."""
+    return not run.is_open and run.closed_at is not None and run.closed_at < cutoff
 
 
 def _statuses(status: str | None) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ The order in which claims hand out tasks is part of this contract (see
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -93,6 +94,19 @@ class Transaction(Protocol):
     def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]: ...
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]: ...
 
+    # retention: closed runs by the moment they closed, and forgetting one whole
+    def purgeable_runs(
+        self, cutoff: datetime, workflow: str | None, limit: int
+    ) -> list[ProcessRecord]:
+        """Up to ``limit`` closed runs that closed before ``cutoff``, oldest first."""
+        ...
+
+    def count_purgeable(self, cutoff: datetime, workflow: str | None) -> int: ...
+    def count_runs(self, workflow: str | None, statuses: Sequence[str]) -> int: ...
+    def delete_run(self, run_id: str) -> None:
+        """Forget the run: its row, history, activities and timers."""
+        ...
+
 
 class Store(Protocol):
     def run(self, work: Callable[[Transaction], V]) -> V:
@@ -114,6 +128,16 @@ class Store(Protocol):
 
     def wait_for_change(self, timeout: float) -> bool:
         """Block until another writer may have added work, or ``timeout`` seconds pass."""
+        ...
+
+    def purge_lock(self) -> AbstractContextManager[bool]:
+        """Held by one purger at a time across every worker sharing the database:
+        True when this caller got it, False when another purger holds it."""
+        ...
+
+    def vacuum(self) -> bool:
+        """Give the space of deleted rows back to the file system, where the store must
+        be asked to; False where it needs no asking (memory; PostgreSQL's autovacuum)."""
         ...
 
     def close(self) -> None: ...

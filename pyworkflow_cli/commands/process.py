@@ -344,6 +344,75 @@ def list_processes(
         click.echo(dumps([process_summary(item) for item in found], pretty=True))
     else:
         click.echo(processes_text(found))
+        click.echo(_kept_text(app))
+
+
+def _kept_text(app: App) -> str:
+    """The footer of a listing: how many processes the backend keeps, and for how long."""
+    from pyworkflow._duration import format_duration
+
+    manager = app.manager
+    kept, open_ = manager.count_processes(status="all"), manager.count_processes()
+    retention = manager.backend.retention
+    how_long = "forever" if retention is None else f"for {format_duration(retention)}"
+    noun = "process" if kept == 1 else "processes"
+    return f"{kept} {noun} kept ({open_} open); closed ones are kept {how_long}"
+
+
+@process.command()
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    metavar="AGE",
+    help="Purge processes that closed longer ago than AGE: 30d, 12h, 90m, 45s.",
+)
+@click.option("--workflow", metavar="NAME", help="Only processes of this workflow.")
+@click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
+@click.option(
+    "--vacuum",
+    is_flag=True,
+    help="SQLite: then give the freed space back to the file system (rewrites the file).",
+)
+@data_options
+@pass_app
+def purge(app: App, older_than: str, workflow: str | None, dry_run: bool, vacuum: bool) -> None:
+    """Delete, now, closed processes that closed longer ago than --older-than,
+    with their whole history, and print how many.
+
+    Open processes are never touched; a closed child of an open parent may go
+    (the parent's history keeps the child's result). Workers do the same in
+    the background when the backend has a retention (backend.retention in the
+    config). On Amazon SWF the domain's retention period applies instead.
+
+    \b
+    Examples:
+      pyworkflow process purge --older-than 30d
+      pyworkflow process purge --older-than 12h --workflow Foo --dry-run --json
+    """
+    app.create_storage = False
+    from pyworkflow._duration import parse_duration
+
+    from ..errors import CliError
+    from ..render import dumps
+
+    try:
+        age = parse_duration(older_than)
+    except ValueError as error:
+        raise CliError(f"--older-than: {error}") from None
+    name = None if workflow is None else _workflow_name(workflow)
+    count = app.reader.purge(age, workflow=name, dry_run=dry_run)
+    vacuumed = vacuum and not dry_run and app.reader.backend.vacuum()
+    if vacuum and not dry_run and not vacuumed:
+        click.echo(
+            f"note: {app.config.backend.type} needs no vacuum: it reuses the space itself",
+            err=True,
+        )
+    if app.json:
+        click.echo(dumps({"purged" if not dry_run else "would_purge": count, "vacuumed": vacuumed}))
+    else:
+        verb = "would purge" if dry_run else "purged"
+        click.echo(f"{verb} {count} closed process{'' if count == 1 else 'es'}")
 
 
 @process.command()

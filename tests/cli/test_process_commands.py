@@ -197,7 +197,8 @@ def test_list_filters_by_status_workflow_and_tag(invoke, memory_config, shared_b
     assert text[0].split() == [
         "ID", "WORKFLOW", "STATUS", "STARTED", "(UTC)", "CLOSED", "(UTC)", "TAGS"
     ]  # fmt: skip
-    assert len(text) == 3
+    assert len(text) == 4
+    assert text[-1] == "3 processes kept (2 open); closed ones are kept forever"
 
 
 def test_list_shows_the_most_recent_up_to_the_limit(invoke, memory_config, shared_backend):

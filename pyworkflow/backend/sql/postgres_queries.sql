@@ -65,3 +65,9 @@ SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000000) AS BIGINT), L
     (SELECT MIN(due_at) FROM activities),
     (SELECT MIN(due_at) FROM timers)
 )
+
+-- name: try_purge_lock
+SELECT pg_try_advisory_lock(:key)
+
+-- name: purge_unlock
+SELECT pg_advisory_unlock(:key)

@@ -149,3 +149,31 @@ SELECT MIN(due_at) FROM activities
 
 -- name: earliest_timer_due
 SELECT MIN(due_at) FROM timers
+
+-- Retention: closed runs by the moment they closed (index runs_closed), and the
+-- deletes that forget one. A run's activities and timers are gone once it closes;
+-- deleting them again costs an index probe and keeps the purge whole regardless.
+-- Two purgers never take the same closed run, and a run another transaction
+-- holds is left for the next batch.
+-- name: purgeable_runs
+SELECT {runs}
+FROM runs
+WHERE closed_at IS NOT NULL AND closed_at < :cutoff AND status <> 'open'
+    AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+ORDER BY closed_at LIMIT :limit
+{lock_skip}
+
+-- name: count_purgeable
+SELECT COUNT(*) FROM runs
+WHERE closed_at IS NOT NULL AND closed_at < :cutoff AND status <> 'open'
+    AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+
+-- name: count_runs
+SELECT COUNT(*) FROM runs
+WHERE status = :status AND (CAST(:workflow AS TEXT) IS NULL OR workflow = :workflow)
+
+-- name: delete_events_of
+DELETE FROM events WHERE run_id = :run_id
+
+-- name: delete_run
+DELETE FROM runs WHERE run_id = :run_id

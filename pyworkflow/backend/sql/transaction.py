@@ -173,6 +173,29 @@ class SQLTransaction:
         rows = self._all("due_timers", {"now": to_micros(now), "limit": limit})
         return [timer_from_row(row) for row in rows]
 
+    # retention
+
+    def purgeable_runs(
+        self, cutoff: datetime, workflow: str | None, limit: int
+    ) -> list[ProcessRecord]:
+        params = {"cutoff": to_micros(cutoff), "workflow": workflow, "limit": limit}
+        return [run_from_row(row) for row in self._all("purgeable_runs", params)]
+
+    def count_purgeable(self, cutoff: datetime, workflow: str | None) -> int:
+        params = {"cutoff": to_micros(cutoff), "workflow": workflow}
+        return int(self._one("count_purgeable", params)[0])
+
+    def count_runs(self, workflow: str | None, statuses: Sequence[str]) -> int:
+        return sum(
+            int(self._one("count_runs", {"status": status, "workflow": workflow})[0])
+            for status in statuses
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        for name in ("delete_events_of", "delete_activities_of", "delete_timers_of", "delete_run"):
+            self._execute(self._sql[name], {"run_id": run_id})
+        self._last_event.pop(run_id, None)
+
 
 def _name_list(names: Sequence[str] | None) -> str | None:
     """The ",A,B," form the claim statements test membership in; None for any name."""
