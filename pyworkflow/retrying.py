@@ -194,8 +194,9 @@ class RetryView:
                 if retried is not None and retried.state == NEEDS_TIMER:
                     retried.state = WAITING
                     retried.timer_id = decision.id
-                    attempt = retried.attempt + 1
-                    return [ActivityRetryScheduled(retried.execution, attempt, decision.delay, when)]
+                    following = retried.attempt + 1
+                    wait = decision.delay
+                    return [ActivityRetryScheduled(retried.execution, following, wait, when)]
                 return []
             if decision.id.startswith(CANCEL_TIMER):
                 if retried is None:

@@ -68,7 +68,10 @@ def start(manager: Manager, fail: int, error: str = "RuntimeError") -> str:
 
 
 def seconds_between(starts: list[Any]) -> list[float]:
-    return [(later - earlier).total_seconds() for earlier, later in zip(starts, starts[1:])]
+    return [
+        (later - earlier).total_seconds()
+        for earlier, later in zip(starts, starts[1:], strict=False)
+    ]
 
 
 def test_failing_twice_then_succeeding_waits_10_then_20_seconds(flaky, clock):
