@@ -36,15 +36,24 @@ class ReplayMismatch(PyworkflowError, AssertionError):
     """The new code decided differently at one recorded decision point."""
 
     def __init__(
-        self, point: int, event_index: int, recorded: list[Decision], replayed: list[Decision]
+        self,
+        point: int,
+        event_index: int,
+        recorded: list[Decision],
+        replayed: list[Decision],
+        error: Exception | None = None,
     ) -> None:
         self.point = point
         self.event_index = event_index
         self.recorded = recorded
         self.replayed = replayed
+        self.error = error
+        new = (
+            f"raises {type(error).__name__}: {error}" if error else f"decides {_describe(replayed)}"
+        )
         super().__init__(
             f"decision point {point} (history event {event_index}): recorded "
-            f"{_describe(recorded)}, the new code decides {_describe(replayed)}"
+            f"{_describe(recorded)}, the new code {new}"
         )
 
 
@@ -93,7 +102,12 @@ def replay(workflow_class: type[Workflow], history: Process | dict[str, Any] | s
             parent=process.parent,
             history=list(point.seen),
         )
-        replayed = decide_with_retries(_decider(workflow_class()), seen, activities)
+        try:
+            replayed = decide_with_retries(_decider(workflow_class()), seen, activities)
+        except Exception as error:  # where the old code decided, the new one cannot
+            raise ReplayMismatch(
+                point.number, point.event_index, point.decided, [], error
+            ) from error
         replayed = _until_closed(replayed)
         if _comparable(replayed) != _comparable(point.decided):
             raise ReplayMismatch(point.number, point.event_index, point.decided, replayed)

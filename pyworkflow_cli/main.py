@@ -88,11 +88,13 @@ def cli(ctx: click.Context) -> None:
 def _register() -> None:
     from .commands.config import config
     from .commands.process import process
+    from .commands.replay import replay
     from .commands.worker import worker
 
     cli.add_command(worker)
     cli.add_command(process)
     cli.add_command(config)
+    cli.add_command(replay)
 
 
 _register()
