@@ -126,3 +126,39 @@ def test_a_decider_that_closes_early_mismatches(manager, clock):
         replay(HastyWorkflow, process)
     assert raised.value.point == 1
     assert all(isinstance(d, ScheduleActivity) for d in raised.value.recorded[:2])
+
+
+def test_every_event_reads_back_from_the_json_of_process_show():
+    from pyworkflow.history_json import process_from_json
+
+    from .test_codec import SAMPLES
+
+    events = [value for value in SAMPLES if hasattr(value, "datetime") and value.type]
+    shown = Process(workflow="W", id="p", input={"@": [1]}, tags=["t"], history=events)
+    read = process_from_json(json.loads(dumps(process_data(shown))))
+    assert read == shown
+    assert [event.datetime for event in read.history] == [event.datetime for event in events]
+
+
+def test_jittered_waits_replay_cleanly(backend, clock):
+    from pyworkflow.retry import RetryPolicy
+
+    class JitteryActivity(FlakyActivity):
+        name = "Flaky"
+        retry = RetryPolicy(max_attempts=3, initial_interval=10, jitter=0.5)
+
+    class JitteryWorkflow(FlakyWorkflow):
+        name = "Flaky"
+        activities = [JitteryActivity]
+
+    FlakyActivity.clock = clock
+    STARTS.clear()
+    manager = Manager(backend, workflows=[JitteryWorkflow])
+    process = retried_history(manager, clock)
+    waits = [
+        e.decision.delay
+        for e in process.history
+        if e.type == "decision" and e.decision.type == "timer"
+    ]
+    assert len(waits) == 2 and waits != [10, 20]
+    assert replay(JitteryWorkflow, process) == 6
