@@ -162,3 +162,32 @@ def test_jittered_waits_replay_cleanly(backend, clock):
     ]
     assert len(waits) == 2 and waits != [10, 20]
     assert replay(JitteryWorkflow, process) == 6
+
+
+class OnceBrokenWorkflow(SumWorkflow):
+    """Raises on its first decision only: the failed decision decided nothing, so a
+    replay skips it and checks the one that went through."""
+
+    name = "Sum"
+    broken = True
+
+    def initiate(self, process: Process) -> Any:
+        if OnceBrokenWorkflow.broken:
+            OnceBrokenWorkflow.broken = False
+            raise RuntimeError("not yet")
+        return super().initiate(process)
+
+
+def test_failed_decisions_are_skipped(backend, clock):
+    OnceBrokenWorkflow.broken = True
+    manager = Manager(backend, workflows=[OnceBrokenWorkflow])
+    process_id = manager.start_process(Process(OnceBrokenWorkflow, input=[1]))
+    run_until_idle(manager)
+    clock.advance(60)  # the failed decision's backoff
+    run_until_idle(manager)
+    clock.advance(10)
+    run_until_idle(manager)
+    process = manager.process_by_id(process_id)
+    assert process.result.result == 2
+    assert "decision_failed" in [event.type for event in process.history]
+    assert replay(SumWorkflow, process) == len(list(decision_points(process))) == 3

@@ -91,3 +91,9 @@ def test_usage_errors_exit_2(invoke, shown, write, args, message):
     result = invoke("replay", *[arg.format(**files) for arg in args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_process_replay_of_an_unknown_process_exits_3(invoke, memory_config, shared_backend):
+    result = invoke("process", "replay", "no-such-process", "-c", memory_config)
+    assert result.exit_code == 3
+    assert "no-such-process" in result.stderr
