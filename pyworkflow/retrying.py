@@ -66,7 +66,7 @@ class _Retried:
     def id(self) -> str:
         return self.schedule.id
 
-    def next_step(self, process_id: str | None) -> Decision | None:
+    def next_step(self) -> Decision | None:
         """The bookkeeping decision this activity is waiting for, if any."""
         following = self.attempt + 1
         if self.state == NEEDS_TIMER:
@@ -89,7 +89,9 @@ class RetryView:
     """A raw history read once: the history ``decide()`` is shown, and the state of
     every retried activity."""
 
-    def __init__(self, process: Process, policies: Callable[[ScheduleActivity], Any]) -> None:
+    def __init__(
+        self, process: Process, policies: Callable[[ScheduleActivity], RetryPolicy | None]
+    ) -> None:
         self.process = process
         self._policy_of = policies
         self.activities: dict[str, _Retried] = {}
@@ -119,7 +121,7 @@ class RetryView:
         )
 
     def bookkeeping(self) -> list[Decision]:
-        steps = [retried.next_step(self.process.id) for retried in self.activities.values()]
+        steps = [retried.next_step() for retried in self.activities.values()]
         return [step for step in steps if step is not None]
 
     def translate(self, decision: Decision) -> list[Decision]:

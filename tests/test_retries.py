@@ -11,6 +11,8 @@ from pyworkflow.decision import CancelActivity, CompleteProcess, ScheduleActivit
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process, ProcessStatus
 from pyworkflow.retry import RetryPolicy
+from pyworkflow.retrying import RetryView, policy_lookup
+from pyworkflow.signal import Signal
 from pyworkflow.testing import ManualClock, run_until_idle
 from pyworkflow.worker import ActivityWorker, DecisionWorker
 from pyworkflow.workflow import Workflow
@@ -95,17 +97,18 @@ def test_failing_twice_then_succeeding_waits_10_then_20_seconds(flaky, clock):
     assert process.result.result == {"outcome": "completed", "activity_events": 1}
 
 
-def test_the_history_shows_each_attempt_and_wait_to_the_decider(flaky, clock):
+def test_the_history_shows_each_attempt_and_wait_to_the_decider(flaky, clock, monkeypatch):
     seen: list[Process] = []
     original = FlakyWorkflow.decide
-    FlakyWorkflow.decide = lambda self, process: seen.append(process) or original(self, process)
-    try:
-        process_id = start(flaky, fail=1)
-        run_until_idle(flaky)
-        clock.advance(10)
-        run_until_idle(flaky)
-    finally:
-        FlakyWorkflow.decide = original
+    monkeypatch.setattr(
+        FlakyWorkflow,
+        "decide",
+        lambda self, process: seen.append(process) or original(self, process),
+    )
+    process_id = start(flaky, fail=1)
+    run_until_idle(flaky)
+    clock.advance(10)
+    run_until_idle(flaky)
     assert flaky.process_by_id(process_id).status == ProcessStatus.COMPLETED
     last = seen[-1]
     kinds = [event.type for event in last.history if event.type.startswith("activity")]
@@ -132,8 +135,6 @@ def test_the_history_shows_each_attempt_and_wait_to_the_decider(flaky, clock):
 def test_unfinished_activities_lists_an_activity_waiting_to_retry(flaky, clock):
     process_id = start(flaky, fail=1)
     run_until_idle(flaky)
-    from pyworkflow.retrying import RetryView, policy_lookup
-
     view = RetryView(flaky.process_by_id(process_id), policy_lookup(flaky.activities)).view()
     assert [execution.id for execution in view.unfinished_activities()] == ["flaky"]
 
@@ -192,7 +193,7 @@ def test_a_timed_out_attempt_is_retried(flaky, clock):
 def test_canceling_the_activity_stops_a_pending_retry(flaky, clock):
     process_id = start(flaky, fail=1)
     run_until_idle(flaky)
-    flaky.signal_process(process_id, _signal("cancel"))
+    flaky.signal_process(process_id, Signal("cancel"))
     run_until_idle(flaky)
     clock.advance(1000)
     run_until_idle(flaky)
@@ -226,9 +227,3 @@ def test_a_per_call_policy_survives_storage(backend):
     stored = manager.process_by_id(process_id)
     decisions = [event.decision for event in stored.history if event.type == "decision"]
     assert [decision.retry_policy for decision in decisions] == [policy]
-
-
-def _signal(name: str) -> Any:
-    from pyworkflow.signal import Signal
-
-    return Signal(name)
