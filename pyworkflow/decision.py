@@ -8,10 +8,10 @@ from uuid import uuid4
 from ._naming import name_of
 from ._value import Value
 from .defaults import Defaults
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from .process import Process
-    from .retry import RetryPolicy
 
 CHILD_POLICIES = ("TERMINATE", "REQUEST_CANCEL", "ABANDON")
 
@@ -48,8 +48,6 @@ class ScheduleActivity(Decision):
 
     @property
     def retry_policy(self) -> RetryPolicy | None:
-        from .retry import RetryPolicy
-
         return None if self.retry is None else RetryPolicy(**self.retry)
 
 

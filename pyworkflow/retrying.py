@@ -151,9 +151,11 @@ class RetryView:
             retried = self._by_attempt.get(e.activity_execution.id)
             if retried is None or retried.running_id != e.activity_execution.id:
                 return [event]
-            if event.type == "activity_started":
-                return [ActivityStartedEvent(retried.execution, e.datetime)]
-            return [self._ended(retried, e)]
+            if event.type == "activity":
+                return [self._ended(retried, e)]
+            if retried.attempt == 1:
+                return [event]
+            return [ActivityStartedEvent(retried.execution, e.datetime)]
         if event.type == "timer" and isinstance(e.timer.id, str):
             retried = self._retried_by_timer(e.timer)
             if e.timer.id.startswith(RETRY_TIMER):
@@ -222,6 +224,8 @@ class RetryView:
             retried.delay = retried.policy.delay(retried.attempt, seed)
             return ActivityAttemptFailed(retried.execution, retried.attempt, result, event.datetime)
         retried.state = DONE
+        if retried.attempt == 1:
+            return event
         return ActivityEvent(retried.execution, result, event.datetime)
 
     def _retried_by_timer(self, timer: Timer) -> _Retried | None:
@@ -234,11 +238,19 @@ def policy_lookup(
 ) -> Callable[[ScheduleActivity], RetryPolicy | None]:
     """The policy a ScheduleActivity runs under: its own, else its activity class's."""
 
+    # A history repeats one policy many times: build each distinct one once.
+    built: dict[tuple[Any, ...], RetryPolicy | None] = {}
+
     def policy_of(decision: ScheduleActivity) -> RetryPolicy | None:
-        if decision.retry is not None:
-            return decision.retry_policy
-        activity = activities.get(decision.activity)
-        return getattr(activity, "retry", None)
+        if decision.retry is None:
+            return getattr(activities.get(decision.activity), "retry", None)
+        key = tuple(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in sorted(decision.retry.items())
+        )
+        if key not in built:
+            built[key] = decision.retry_policy
+        return built[key]
 
     return policy_of
 
