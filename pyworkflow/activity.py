@@ -11,6 +11,7 @@ from .defaults import Defaults
 from .exceptions import UnknownActivityException
 
 if TYPE_CHECKING:
+    from .retry import RetryPolicy
     from .task import ActivityTask
 
 
@@ -99,6 +100,8 @@ class Activity:
     heartbeat_timeout: ClassVar[float] = Defaults.ACTIVITY_HEARTBEAT_TIMEOUT
     category: ClassVar[str] = Defaults.ACTIVITY_CATEGORY
     auto_complete: ClassVar[bool] = True
+    #: Without a policy a failure goes straight to the decider, as it always has.
+    retry: ClassVar[RetryPolicy | None] = None
 
     @classproperty
     def name(cls: type) -> str:  # noqa: N805 - a class property

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from . import activity, decision, events, process, signal
+from . import activity, decision, events, process, retry, signal
 from ._value import Value
 from .exceptions import PyworkflowError
 
@@ -170,7 +170,7 @@ def _register_builtin() -> None:
         events.DecisionStartedEvent: ("datetime", "identity"),
         events.ActivityStartedEvent: ("datetime", "identity"),
     }
-    for cls in _value_classes([events, decision, activity, process, signal]):
+    for cls in _value_classes([events, decision, activity, process, signal, retry]):
         if cls in abstract:
             continue
         extra = extras.get(cls, ("datetime",) if issubclass(cls, events.Event) else ())

@@ -9,6 +9,7 @@ from ._ids import as_id, required_id
 from ._naming import name_of
 from ._value import Value
 from .defaults import Defaults
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     from .process import Process
@@ -22,18 +23,39 @@ class Decision(Value):
 
 
 class ScheduleActivity(Decision):
-    """``activity`` is an Activity class or its name; ``category`` overrides its task list."""
+    """``activity`` is an Activity class or its name; ``category`` overrides its task list;
+    ``retry`` (a RetryPolicy) overrides the activity class's retry policy for this call.
+
+    The policy is kept in its JSON form, as every other field is a payload that any
+    backend stores as it is; ``retry_policy`` gives it back as a RetryPolicy.
+    """
 
     type = "schedule_activity"
-    _fields = ("activity", "id", "category", "input")
+    _fields = ("activity", "id", "category", "input", "retry")
 
     def __init__(
-        self, activity: Any, id: str | None = None, category: str | None = None, input: Any = None
+        self,
+        activity: Any,
+        id: str | None = None,
+        category: str | None = None,
+        input: Any = None,
+        retry: RetryPolicy | dict[str, Any] | None = None,
     ) -> None:
         self.activity = name_of(activity)
         self.id = as_id(id, "activity id") or str(uuid4())
         self.category = category
         self.input = input
+        self.retry: dict[str, Any] | None = _policy_data(retry)
+
+    @property
+    def retry_policy(self) -> RetryPolicy | None:
+        return None if self.retry is None else RetryPolicy(**self.retry)
+
+
+def _policy_data(retry: Any) -> dict[str, Any] | None:
+    if retry is None or isinstance(retry, dict):
+        return retry
+    return {name: getattr(retry, name) for name in retry._fields}
 
 
 class CancelActivity(Decision):

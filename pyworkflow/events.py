@@ -169,3 +169,56 @@ class ProcessTerminatedEvent(Event):
         super().__init__(datetime)
         self.reason = reason
         self.details = details
+
+
+class ActivityAttemptFailed(Event):
+    """Attempt number ``attempt`` of a retried activity failed or timed out with
+    ``result``; another attempt follows, so the decider is not asked to handle it."""
+
+    type = "activity_attempt_failed"
+    _fields = ("activity_execution", "attempt", "result")
+
+    def __init__(
+        self,
+        activity_execution: ActivityExecution,
+        attempt: int,
+        result: ActivityResult,
+        datetime: _datetime | None = None,
+    ) -> None:
+        super().__init__(datetime)
+        self.activity_execution = activity_execution
+        self.attempt = attempt
+        self.result = result
+
+
+class ActivityRetryScheduled(Event):
+    """Attempt number ``attempt`` of an activity will be scheduled after ``delay`` seconds."""
+
+    type = "activity_retry_scheduled"
+    _fields = ("activity_execution", "attempt", "delay")
+
+    def __init__(
+        self,
+        activity_execution: ActivityExecution,
+        attempt: int,
+        delay: float,
+        datetime: _datetime | None = None,
+    ) -> None:
+        super().__init__(datetime)
+        self.activity_execution = activity_execution
+        self.attempt = attempt
+        self.delay = delay
+
+
+class ActivityAttemptScheduled(Event):
+    """The wait is over: attempt number ``attempt`` of an activity was scheduled."""
+
+    type = "activity_attempt_scheduled"
+    _fields = ("activity_execution", "attempt")
+
+    def __init__(
+        self, activity_execution: ActivityExecution, attempt: int, datetime: _datetime | None = None
+    ) -> None:
+        super().__init__(datetime)
+        self.activity_execution = activity_execution
+        self.attempt = attempt

@@ -1,7 +1,8 @@
 """Helpers for testing workflows: drive a manager to quiescence in the calling thread.
 
 Deterministic and sleep-free: pair with :class:`pyworkflow.clock.ManualClock` to
-step through timeouts and timers.
+step through timeouts and timers. :func:`replay` checks changed decider code
+against recorded histories.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 from .clock import ManualClock
 from .manager import Manager
 from .process import Process
+from .replay import ReplayMismatch, replay
 from .worker import ActivityWorker, DecisionWorker
 
-__all__ = ["ManualClock", "run_until_idle", "run_process"]
+__all__ = ["ManualClock", "ReplayMismatch", "replay", "run_until_idle", "run_process"]
 
 
 def run_until_idle(

@@ -35,6 +35,7 @@ from .reporting import (
     activity_result_recorded,
     decision_recorded,
 )
+from .retrying import decide_with_retries
 from .task import ActivityTask, DecisionTask
 from .workflow import normalize_decisions
 
@@ -396,8 +397,14 @@ class DecisionWorker(Worker):
         return True
 
     def decide(self, task: DecisionTask) -> list[Any]:
+        """The workflow's decisions, with the retries of its activities applied
+        (see :mod:`pyworkflow.retrying`)."""
         workflow = self.manager.workflow_for_task(task)
-        return normalize_decisions(workflow.decide(task.process), task.process)
+        return decide_with_retries(
+            lambda process: normalize_decisions(workflow.decide(process), process),
+            task.process,
+            self.manager.activities,
+        )
 
     def handle(self, task: DecisionTask) -> None:
         process = task.process

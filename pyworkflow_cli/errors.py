@@ -7,7 +7,9 @@ code  meaning
 ====  =====================================================================
 0     success
 1     the process ended failed, canceled, timed out or terminated
-      (``process wait``, ``process run``, ``process start --wait``)
+      (``process wait``, ``process run``, ``process start --wait``);
+      ``replay`` and ``process replay``: the code decides differently from
+      the history
 2     usage or config error (bad option, bad config file, unknown workflow,
       input that is not JSON, a process that is closed to signals, a backend
       configured so that it can never open: a database path that is a

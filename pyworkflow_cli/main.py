@@ -90,6 +90,7 @@ def cli(ctx: click.Context) -> None:
 def _register() -> None:
     from .commands.config import config
     from .commands.process import process
+    from .commands.replay import replay
     from .commands.ui import ui
     from .commands.worker import worker
 
@@ -97,6 +98,7 @@ def _register() -> None:
     cli.add_command(process)
     cli.add_command(config)
     cli.add_command(ui)
+    cli.add_command(replay)
 
 
 _register()

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pyworkflow import activity, codec, decision, events, process, signal
+from pyworkflow import activity, codec, decision, events, process, retry, signal
 from pyworkflow._value import Value
 from pyworkflow.activity import (
     ActivityCanceled,
@@ -31,7 +31,10 @@ from pyworkflow.decision import (
     Timer,
 )
 from pyworkflow.events import (
+    ActivityAttemptFailed,
+    ActivityAttemptScheduled,
     ActivityEvent,
+    ActivityRetryScheduled,
     ActivityStartedEvent,
     CancelRequestedEvent,
     ChildProcessEvent,
@@ -55,6 +58,7 @@ from pyworkflow.process import (
     ProcessTerminated,
     ProcessTimedOut,
 )
+from pyworkflow.retry import RetryPolicy
 from pyworkflow.signal import Signal
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
@@ -100,6 +104,11 @@ SAMPLES: list[Value] = [
     CancelRequestedEvent({"by": "user"}, WHEN),
     ProcessTimedOutEvent(WHEN),
     ProcessTerminatedEvent("reason", "details", WHEN),
+    RetryPolicy(max_attempts=4, initial_interval=0.5, non_retryable=["ValueError"], jitter=0.1),
+    ScheduleActivity("Multiplication", id="r", retry=RetryPolicy(max_attempts=2)),
+    ActivityAttemptFailed(EXECUTION, 1, ActivityTimedOut("execution"), WHEN),
+    ActivityRetryScheduled(EXECUTION, 2, 1.5, WHEN),
+    ActivityAttemptScheduled(EXECUTION, 2, WHEN),
     Process(
         workflow="Parent",
         id="p-1",
@@ -133,7 +142,7 @@ def test_round_trip_is_exact(value: Value) -> None:
 
 
 def test_every_value_class_is_registered_and_sampled() -> None:
-    modules = [events, decision, activity, process, signal]
+    modules = [events, decision, activity, process, signal, retry]
     concrete = {
         item
         for module in modules

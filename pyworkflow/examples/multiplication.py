@@ -1,11 +1,12 @@
 """The README's quickstart: multiply two numbers by repeated addition.
 
 ``FooWorkflow`` schedules one ``MultiplicationActivity`` on the process input
-and completes the process with the activity's outcome.
+and closes the process with the activity's outcome: completed with the product,
+canceled when the first operand is over 10, failed on any other outcome.
 """
 
-from pyworkflow.activity import Activity, ActivityAborted, ActivityCompleted
-from pyworkflow.decision import CompleteProcess, FailProcess
+from pyworkflow.activity import Activity, ActivityAborted, ActivityCanceled, ActivityCompleted
+from pyworkflow.decision import CancelProcess, CompleteProcess, FailProcess
 from pyworkflow.workflow import Workflow
 
 
@@ -14,7 +15,7 @@ class MultiplicationActivity(Activity):
     execution_timeout = 10  # max execution duration
 
     def execute(self):
-        if not type(self.input) == list and not len(self.input) == 2:  # noqa: E721 - as in the seed
+        if not type(self.input) == list or not len(self.input) == 2:  # noqa: E721 - as in the seed
             raise ValueError("invalid input")
 
         if self.input[0] > 10:
@@ -43,8 +44,10 @@ class FooWorkflow(Workflow):
         if foo_bar_conditional(process.history):
             # shorthand for ScheduleActivity(MultiplicationActivity, input=process.input)
             return MultiplicationActivity
-        else:
-            outcome = [event.result for event in process.history if event.type == "activity"][-1]
-            if isinstance(outcome, ActivityCompleted):
-                return CompleteProcess(outcome.result)
-            return FailProcess(reason=type(outcome).__name__, details=repr(outcome))
+        outcome = [event.result for event in process.history if event.type == "activity"][-1]
+        if isinstance(outcome, ActivityCompleted):
+            return CompleteProcess(outcome.result)
+        if isinstance(outcome, ActivityCanceled):  # ActivityAborted is ActivityCanceled
+            return CancelProcess(outcome.details)
+        # ActivityFailed (an exception in execute) or ActivityTimedOut
+        return FailProcess(reason=outcome.type, details=outcome.args[0])

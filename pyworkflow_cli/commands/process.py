@@ -520,3 +520,12 @@ def _report(app: App, found: Process, timeout: float | None) -> None:
         raise StillOpenError(f"process {found.id} is still open after {timeout:g}s")
     if found.status != "completed":
         raise ProcessUnsuccessfulError(f"process {found.id} {outcome_text(found)}")
+
+
+def _register() -> None:
+    from .replay import process_replay
+
+    process.add_command(process_replay)
+
+
+_register()

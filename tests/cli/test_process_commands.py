@@ -112,7 +112,7 @@ def test_start_wait_prints_the_result(invoke, memory_config, workers):
 
 def test_start_wait_json_on_failure_exits_1(invoke, memory_config, workers):
     result = invoke(
-        "process", "start", "Foo", "--input", "[11,4]", "--wait", "--json", "-c", memory_config
+        "process", "start", "Foo", "--input", '"bad"', "--wait", "--json", "-c", memory_config
     )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -307,11 +307,17 @@ def test_run_json(invoke, memory_config):
 
 
 def test_run_of_a_failing_process_exits_1(invoke, memory_config):
-    result = invoke("process", "run", "Foo", "--input", "[11,4]", "--config", memory_config)
+    result = invoke("process", "run", "Foo", "--input", '"bad"', "--config", memory_config)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "failed" in result.stderr
-    assert "first operand must be <= 10" in result.stderr
+    assert "invalid input" in result.stderr
+
+
+def test_run_of_a_canceled_process_exits_1(invoke, memory_config):
+    result = invoke("process", "run", "Foo", "--input", "[11,4]", "--config", memory_config)
+    assert result.exit_code == 1
+    assert "canceled: first operand must be <= 10" in result.stderr
 
 
 def test_run_a_workflow_by_dotted_path_not_in_the_config(invoke, write):
