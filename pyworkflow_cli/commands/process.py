@@ -351,7 +351,7 @@ def _kept_text(app: App) -> str:
     """The footer of a listing: how many processes the backend keeps, and for how long."""
     from pyworkflow._duration import format_duration
 
-    manager = app.manager
+    manager = app.reader
     kept, open_ = manager.count_processes(status="all"), manager.count_processes()
     retention = manager.backend.retention
     how_long = "forever" if retention is None else f"for {format_duration(retention)}"
