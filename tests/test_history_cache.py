@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyworkflow.decision import RecordMarker
 from pyworkflow.engine import Engine
-from pyworkflow.engine.histories import HistoryCache
+from pyworkflow.engine._histories import HistoryCache
 from pyworkflow.manager import Manager
 from pyworkflow.signal import Signal
 

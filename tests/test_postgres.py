@@ -13,13 +13,13 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pyworkflow.backend._sql import migrations
 from pyworkflow.backend.postgres import (
     ATTEMPTS,
     SCHEMA_VERSION,
     ConflictError,
     PostgresBackend,
 )
-from pyworkflow.backend.sql import migrations
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import ScheduleActivity, Timer
 from pyworkflow.events import SignalEvent

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pyworkflow.backend.sql import migrations, parse, queries
+from pyworkflow.backend._sql import migrations, parse, queries
 from pyworkflow.backend.sqlite import SCHEMA_VERSION
 
-TRANSACTION = Path(__file__).resolve().parent.parent / "pyworkflow/backend/sql/transaction.py"
+TRANSACTION = Path(__file__).resolve().parent.parent / "pyworkflow/backend/_sql/transaction.py"
 
 
 def test_every_statement_the_transaction_names_exists() -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from pyworkflow.activity import Activity
 from pyworkflow.backend import sqlite as sqlite_module
-from pyworkflow.backend.sql import queries
-from pyworkflow.backend.sql.rows import from_micros
+from pyworkflow.backend._sql import queries
+from pyworkflow.backend._sql.rows import from_micros
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer

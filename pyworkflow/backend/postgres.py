@@ -70,10 +70,10 @@ from ..exceptions import (
     BackendError,
     BackendUnavailableError,
 )
-from .sql import migrations, queries, record_schema_version
-from .sql.connections import ThreadConnections, Watchdog
-from .sql.rows import from_micros, to_micros
-from .sql.transaction import SQLTransaction
+from ._sql import migrations, queries, record_schema_version
+from ._sql.connections import ThreadConnections, Watchdog
+from ._sql.rows import from_micros, to_micros
+from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
 DEFAULT_CONNECT_TIMEOUT = 10

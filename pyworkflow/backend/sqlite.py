@@ -52,10 +52,10 @@ from ..exceptions import (
     BackendError,
     BackendUnavailableError,
 )
-from .sql import migrations, queries, record_schema_version
-from .sql.connections import ThreadConnections
-from .sql.rows import from_micros
-from .sql.transaction import SQLTransaction
+from ._sql import migrations, queries, record_schema_version
+from ._sql.connections import ThreadConnections
+from ._sql.rows import from_micros
+from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
 V = TypeVar("V")

@@ -1,6 +1,10 @@
-"""The engine: the SWF rules applied over a store of rows."""
+"""The engine: the SWF rules applied over a store of rows.
 
-from .core import Engine, Registry
+What a store author needs is public here and in ``records`` and ``store``; the
+rules themselves (``_core``) and the decision workers' kept histories
+(``_histories``) are the engine's own."""
+
+from ._core import Engine, Registry
 from .records import ActivityType, WorkflowType
 from .store import Store, Transaction
 

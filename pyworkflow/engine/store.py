@@ -3,7 +3,7 @@
 A store keeps rows, finds them by index, and owns the unit of work: ``run``
 begins a transaction, commits it, rolls it back on an exception, and tries it
 again where the database aborted it for a conflict. It never decides what an
-event means: all of that lives in :mod:`pyworkflow.engine.core`, written once.
+event means: all of that lives in :mod:`pyworkflow.engine._core`, written once.
 The order in which claims hand out tasks is part of this contract (see
 ``next_decision`` and ``next_activity``), held by the store suite in the tests.
 """

@@ -5,7 +5,7 @@
 -- (any task) or the names a worker can run as ",A,B,"; the test for membership
 -- uses replace() and length(), which both dialects have, and no wildcards.
 -- {runs} and {activities} stand for the columns of a run and of an activity, as
--- pyworkflow.backend.sql.rows names them once ({activities:a} with a table alias).
+-- pyworkflow.backend._sql.rows names them once ({activities:a} with a table alias).
 -- {lock_update}, {lock_share} and {lock_skip} are where a dialect with row locks
 -- locks what it read (PostgreSQL: FOR UPDATE, FOR SHARE, FOR UPDATE SKIP LOCKED;
 -- SQLite holds the whole database for the transaction and says nothing): rows

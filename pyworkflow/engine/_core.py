@@ -83,7 +83,7 @@ from ..process import (
 )
 from ..signal import Signal
 from ..task import ActivityTask, DecisionTask
-from .histories import HistoryCache
+from ._histories import HistoryCache
 from .records import (
     ActivityRecord,
     ActivityState,
