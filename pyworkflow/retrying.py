@@ -267,7 +267,8 @@ def decide_with_retries(
     if not view.involved:
         return list(decide(process))
     shown = view.view()
-    news = shown.unseen_events()
+    # The decider's own decisions are in unseen_events() (as in 2014), but no news.
+    news = [event for event in shown.unseen_events() if event.type != "decision"]
     if news and all(event.type in BOOKKEEPING for event in news):
         return view.bookkeeping()
     decided = [d for decision in decide(shown) for d in view.translate(decision)]
