@@ -34,7 +34,7 @@ def make_client(
             aws_secret_access_key=secret_access_key,
             region_name=region,
         )
-    config = Config(read_timeout=LONG_POLL_READ_TIMEOUT, retries=RETRY)  # type: ignore[arg-type]
+    config = Config(read_timeout=LONG_POLL_READ_TIMEOUT, retries=RETRY)
     return session.client("swf", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
