@@ -221,8 +221,7 @@ class AmazonSWFBackend(Backend):
     def process_by_id(self, process_id: str) -> Process:
         for open_ in (True, False):
             for info in executions(self.client, self.domain, open_, workflow_id=process_id):
-                run_id = info["execution"]["runId"]
-                return self._read_run(process_id, run_id).process()
+                return self._read_run(process_id, info["execution"]["runId"]).process()
         raise UnknownProcessException(f"no process with id {process_id!r}")
 
     def processes(

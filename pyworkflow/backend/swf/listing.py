@@ -57,7 +57,10 @@ def executions(
     call = client.list_open_workflow_executions if open_ else client.list_closed_workflow_executions
     while True:
         page = call(**request)
-        yield from page.get("executionInfos", [])
+        for info in page.get("executionInfos", []):
+            # Checked here as well: an SWF-compatible server may ignore the filter.
+            if workflow_id is None or info["execution"]["workflowId"] == workflow_id:
+                yield info
         token = page.get("nextPageToken")
         if not token:
             return
