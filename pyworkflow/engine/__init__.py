@@ -4,8 +4,16 @@ What a store author needs is public here and in ``records`` and ``store``; the
 rules themselves (``_core``) and the decision workers' kept histories
 (``_histories``) are the engine's own."""
 
-from ._core import Engine, Registry
+from ._core import Engine, Registry, decision_backoff
 from .records import ActivityType, WorkflowType
 from .store import Store, Transaction
 
-__all__ = ["ActivityType", "Engine", "Registry", "Store", "Transaction", "WorkflowType"]
+__all__ = [
+    "ActivityType",
+    "Engine",
+    "Registry",
+    "Store",
+    "Transaction",
+    "WorkflowType",
+    "decision_backoff",
+]

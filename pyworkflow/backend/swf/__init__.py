@@ -1,0 +1,1 @@
+"""Amazon SWF, mapped onto the Backend contract: one module per concern."""
