@@ -24,6 +24,10 @@ class App:
     # False in commands that only read or steer existing processes: they open
     # a database that exists and never create one.
     create_storage: bool = True
+    # True in commands that only read (list, show, history, wait, the web UI): a
+    # SQLite database is then opened read-only, so they work without write access
+    # and never write, not even a deadline that has passed.
+    read_only: bool = False
     _config: Config | None = field(default=None, repr=False)
     _workflows: list[type[Workflow]] | None = field(default=None, repr=False)
     _backend: Backend | None = field(default=None, repr=False)
@@ -66,7 +70,9 @@ class App:
         if self._backend is None:
             from .backends import create_backend
 
-            self._backend = create_backend(self.config, create=self.create_storage)
+            self._backend = create_backend(
+                self.config, create=self.create_storage, read_only=self.read_only
+            )
         return self._backend
 
     @property

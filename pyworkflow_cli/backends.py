@@ -31,18 +31,24 @@ WRAPPER_CLASSES: dict[str, tuple[str, str]] = {
 
 # Backend types that can be told not to create their storage (``create=False``).
 CREATES_STORAGE = frozenset({"sqlite"})
+# Backend types that can be opened for reading only (``readonly=True``).
+OPENS_READ_ONLY = frozenset({"sqlite"})
 
 
-def create_backend(config: Config, create: bool = True) -> Backend:
+def create_backend(config: Config, create: bool = True, read_only: bool = False) -> Backend:
     """The backend ``config`` names, wrapped as configured; raises CliError on failure.
 
     ``create=False`` is for commands that only read or steer existing
     processes: they must not create an empty database at a wrong path.
+    ``read_only=True`` is for commands that only read: where the backend can,
+    it opens the storage for reading alone (a SQLite file on read-only media).
     """
     backend_class, wrappers = resolve_classes(config)
     arguments = _arguments(config.backend)
     if not create and config.backend.type in CREATES_STORAGE:
         arguments["create"] = False
+    if read_only and config.backend.type in OPENS_READ_ONLY:
+        arguments["readonly"] = True
     backend = _construct(config, config.backend, backend_class, arguments)
     for wrapper in wrappers:
         backend = wrapper(backend)

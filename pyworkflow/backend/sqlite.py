@@ -26,7 +26,24 @@ it, and no transaction has to upgrade a read lock (which could fail midway).
 
 Each thread uses its own connection (worker threads run concurrently), and idle
 workers watch ``PRAGMA data_version`` on one more, dedicated connection: it
-changes whenever any other connection, in any process, commits.
+changes whenever any other connection, in any process, commits. Between two
+looks a worker sleeps on an inotify watch of the ``-wal`` file (on Linux), which
+every commit writes, so it wakes as soon as another process commits.
+
+A store opened with ``readonly=True`` (the command's list, show, history and
+wait, the web UI) never writes, never creates a file and never applies a
+deadline; it reads a database the user cannot write, in a directory the user
+cannot write, or on read-only media. SQLite reads a WAL-mode database without
+write access only through a ``-shm`` and ``-wal`` that exist or can be made, or
+when told the file is immutable (https://www.sqlite.org/wal.html, "Read-Only
+Databases"). So a reader of a file it could write opens it as any reader of a
+live database does (``PRAGMA query_only`` refusing writes), and its ``-wal`` and
+``-shm`` go again when the last connection closes; a reader of a file it cannot
+write opens ``mode=ro`` while a ``-wal`` exists (a writer may be at work, or its
+last commits sit in the WAL: they must be read), and otherwise ``immutable=1``:
+the file is one nobody writes now (an archived copy, a read-only mount), and
+that creates nothing. Where the ``-wal`` and ``-shm`` cannot be made (a
+read-only directory) and there is no WAL to miss, it falls back to that too.
 """
 
 from __future__ import annotations
@@ -38,6 +55,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,15 +64,17 @@ from typing import TypeVar
 
 from ..clock import Clock
 from ..engine import Engine
+from ..engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
     BackendError,
     BackendUnavailableError,
 )
+from ._file_watch import FileWatch
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections
-from ._sql.rows import from_micros
+from ._sql.rows import from_micros, to_micros
 from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
@@ -89,8 +109,10 @@ class SQLiteStore:
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         synchronous: str = "NORMAL",
         wal_size_limit: int = WAL_SIZE_LIMIT,
+        readonly: bool = False,
     ) -> None:
         self.path = os.fspath(path)
+        self.readonly = readonly
         self.wal_size_limit = int(wal_size_limit)
         if self.wal_size_limit <= 0:
             raise BackendConfigurationError(f"{self.path}: wal_size_limit must be positive")
@@ -103,10 +125,15 @@ class SQLiteStore:
             )
         self.synchronous = synchronous.upper()
         self.busy_timeout = busy_timeout
-        self._statements = queries()
+        self._statements = queries(dialect="sqlite")
         self._local = threading.local()
         self._connections = ThreadConnections(
             self._connect, lambda: BackendError(f"{self.path}: the store is closed")
+        )
+        # Each waiting thread's watch on the WAL file, closed with the store.
+        self._wal_watches = ThreadConnections(
+            lambda: FileWatch(self._wal_path),
+            lambda: BackendError(f"{self.path}: the store is closed"),
         )
         self._watcher: sqlite3.Connection | None = None
         self._watcher_pid = 0
@@ -115,12 +142,19 @@ class SQLiteStore:
         self._watcher_lock = threading.Lock()
         self._purging = threading.Lock()
         self._closed = False
-        _check_path(Path(self.path))
-        self._open_schema()
+        if readonly:
+            _check_readable(Path(self.path))
+            self._uri = _read_only_uri(Path(self.path))
+            self._check_schema_readable()
+        else:
+            _check_path(Path(self.path))
+            self._open_schema()
 
     # -- connections ---------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            return self._connect_read_only()
         try:
             # check_same_thread is off only so that close() and a thread's end may close
             # a connection; each is otherwise used only by the thread that opened it.
@@ -138,15 +172,78 @@ class SQLiteStore:
             raise self._error(error) from None
         return connection
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(
+                self._uri,
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+            # Refuses any write, even one SQLite would allow on an immutable file.
+            connection.execute("PRAGMA query_only = 1")
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        return connection
+
     def _connection(self) -> sqlite3.Connection:
         return self._connections.get()
+
+    def _check_schema_readable(self) -> None:
+        """The schema this pyworkflow reads, or a one-line error; a reader cannot
+        migrate, so an older schema is reported rather than read wrongly."""
+        try:
+            try:
+                version = _schema_version(self._connection())
+            except sqlite3.OperationalError as error:
+                # The -wal and -shm cannot be made (a read-only directory): with no
+                # WAL to miss, the file is read as immutable.
+                if "unable to open" not in str(error) or os.path.exists(self._wal_path):
+                    raise
+                self._connections.close()
+                self._connections = ThreadConnections(
+                    self._connect, lambda: BackendError(f"{self.path}: the store is closed")
+                )
+                self._uri = _uri(Path(self.path), "immutable")
+                version = _schema_version(self._connection())
+        except sqlite3.Error as error:
+            self.close()
+            if "unable to open" in str(error):
+                raise BackendConfigurationError(
+                    f"{self.path}: cannot read: its WAL needs a {self.path}-shm file, which "
+                    "is missing and cannot be made here"
+                ) from None
+            raise self._error(error) from None
+        problem = None
+        if version == 0:
+            problem = "holds no pyworkflow processes (no schema); a worker creates it"
+        elif version > SCHEMA_VERSION:
+            problem = (
+                f"database schema version {version} is newer than this pyworkflow "
+                f"understands ({SCHEMA_VERSION}); upgrade pyworkflow"
+            )
+        elif version < SCHEMA_VERSION:
+            problem = (
+                f"database schema version {version} is older than this pyworkflow's "
+                f"({SCHEMA_VERSION}); a worker or any command that writes upgrades it"
+            )
+        if problem is not None:
+            self.close()
+            raise BackendConfigurationError(f"{self.path}: {problem}")
+
+    def _refuse_write(self) -> BackendConfigurationError:
+        return BackendConfigurationError(
+            f"{self.path}: opened read-only; changing a process needs it opened for writing"
+        )
 
     def _tend_wal(self) -> None:
         """Checkpoint and truncate a WAL grown past its limit; warn while a reader
         keeps it from being checkpointed. Cheap when the WAL is small: one stat a
         second at most."""
         now = time.monotonic()
-        if now < self._wal_next_check:
+        if now < self._wal_next_check or self.readonly:
             return
         self._wal_next_check = now + WAL_CHECK_INTERVAL
         try:
@@ -271,6 +368,8 @@ class SQLiteStore:
     # -- the Store protocol ------------------------------------------------------------
 
     def run(self, work: Callable[[SQLTransaction], V]) -> V:
+        if self.readonly:
+            raise self._refuse_write()
         with _Transaction(self) as tx:
             return work(tx)
 
@@ -287,17 +386,16 @@ class SQLiteStore:
             _rollback(connection)
 
     def next_due_at(self) -> datetime | None:
+        """None on a read-only store: it applies no deadline, so none is due for it
+        (and a read costs no query for it)."""
+        if self.readonly:
+            return None
         connection = self._connection()
-        sql = self._statements
         try:
-            moments = [
-                connection.execute(sql[name]).fetchone()[0]
-                for name in ("earliest_run_wake", "earliest_activity_due", "earliest_timer_due")
-            ]
+            moment = connection.execute(self._statements["earliest_due"]).fetchone()[0]
         except sqlite3.Error as error:
             raise self._error(error) from None
-        present = [moment for moment in moments if moment is not None]
-        return from_micros(min(present)) if present else None
+        return None if moment is None else from_micros(moment)
 
     def wait_for_change(self, timeout: float) -> bool:
         """True once the database changed since this thread last looked, so a commit
@@ -312,7 +410,8 @@ class SQLiteStore:
                 return False
             quiet = (now - self._last_change) * WATCH_QUIET_FRACTION
             interval = min(WATCH_MAX_INTERVAL, max(WATCH_MIN_INTERVAL, quiet))
-            time.sleep(min(interval, remaining))
+            # Another process's commit writes the WAL: the watch wakes this at once.
+            self._wal_watches.get().wait(min(interval, remaining))
             now = time.monotonic()
             current = self._data_version()
         self._local.seen_version = current
@@ -341,7 +440,7 @@ class SQLiteStore:
         """An exclusive ``flock`` on a file beside the database, never waited for: the
         purge's own batches are short write transactions, and one purger at a time
         keeps them from queueing behind each other and ahead of the workers."""
-        if not self._purging.acquire(blocking=False):
+        if self.readonly or not self._purging.acquire(blocking=False):
             yield False
             return
         try:
@@ -362,6 +461,8 @@ class SQLiteStore:
         """Rewrite the file without its free pages, then empty the WAL. Without this a
         purge's pages are reused by new rows, so the file stops growing but does not
         shrink; VACUUM holds the write lock while it copies the whole database."""
+        if self.readonly:
+            raise self._refuse_write()
         connection = self._connection()
         try:
             connection.execute("VACUUM")
@@ -373,6 +474,7 @@ class SQLiteStore:
     def close(self) -> None:
         self._closed = True
         self._connections.close()
+        self._wal_watches.close()
         with self._watcher_lock:
             if self._watcher is not None and self._watcher_pid == os.getpid():
                 with contextlib.suppress(sqlite3.Error):
@@ -397,7 +499,7 @@ class _Transaction:
             self._changes = self._connection.total_changes
         except sqlite3.Error as error:
             raise self._store._error(error) from None
-        return SQLTransaction(self._connection.execute, self._store._statements)
+        return _SweepingTransaction(self._connection.execute, self._store._statements)
 
     def __exit__(
         self,
@@ -422,6 +524,31 @@ class _Transaction:
         if connection.total_changes != self._changes:
             self._store._last_change = time.monotonic()
             self._store._tend_wal()
+
+
+class _SweepingTransaction(SQLTransaction):
+    """A write transaction whose sweep of due work costs one statement when nothing
+    is due, the common case, instead of one per kind of deadline."""
+
+    _nothing_due_at: int | None = None
+
+    def _nothing_due(self, now: datetime) -> bool:
+        micros = to_micros(now)
+        if self._nothing_due_at != micros:
+            earliest = self._one("earliest_sweep", {})[0]
+            if earliest is not None and earliest <= micros:
+                return False
+            self._nothing_due_at = micros
+        return True
+
+    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
+        return [] if self._nothing_due(now) else super().due_activities(now, limit)
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        return [] if self._nothing_due(now) else super().due_timers(now, limit)
+
+    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
+        return [] if self._nothing_due(now) else super().due_runs(now, limit)
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
@@ -461,6 +588,43 @@ def _check_path(path: Path) -> None:
         )
 
 
+def _check_readable(path: Path) -> None:
+    """What a reader needs: a file that exists (it never creates one) and is a database."""
+    if str(path) in ("", ":memory:"):
+        raise BackendConfigurationError(
+            f"{str(path)!r}: SQLiteBackend needs a file; use MemoryBackend for an in-memory one"
+        )
+    if path.is_dir():
+        raise BackendConfigurationError(f"{path}: is a directory, not a database file")
+    if not path.exists():
+        raise BackendConfigurationError(
+            f"database {path} does not exist; start a worker or a process first"
+        )
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise BackendConfigurationError(f"{path}: cannot read ({error.strerror})") from None
+    if header and header != SQLITE_HEADER:
+        raise BackendConfigurationError(f"{path}: not a SQLite database")
+
+
+def _read_only_uri(path: Path) -> str:
+    """How a reader opens ``path`` (see the module's docstring): a writable file as
+    any reader of a live database does, so that its ``-wal`` and ``-shm`` go again
+    when the last connection closes; one it cannot write ``mode=ro`` while a
+    ``-wal`` is there, else ``immutable=1``."""
+    if os.access(path, os.W_OK) and path.stat().st_mode & 0o222:
+        return _uri(path, "")
+    return _uri(path, "ro" if Path(f"{path}-wal").exists() else "immutable")
+
+
+def _uri(path: Path, how: str) -> str:
+    location = urllib.parse.quote(str(path.absolute()))
+    query = {"": "", "ro": "?mode=ro", "immutable": "?mode=ro&immutable=1"}[how]
+    return f"file:{location}{query}"
+
+
 def _schema_version(connection: sqlite3.Connection) -> int:
     exists = connection.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pyworkflow_schema'"
@@ -494,6 +658,11 @@ class SQLiteBackend(Engine):
     ``create=False`` opens only a database that exists: a command that reads or
     steers existing processes must not leave an empty database behind when
     pointed at the wrong path, and should say so rather than "no such process".
+
+    ``readonly=True`` opens an existing database for reading only (see
+    :mod:`pyworkflow.backend.sqlite`): on read-only media, or without write
+    access; it writes nothing, creates nothing, applies no deadline, and any
+    call that would change a process fails with :class:`BackendConfigurationError`.
     """
 
     def __init__(
@@ -505,13 +674,14 @@ class SQLiteBackend(Engine):
         create: bool = True,
         wal_size_limit: int = WAL_SIZE_LIMIT,
         retention: timedelta | str | None = None,
+        readonly: bool = False,
     ) -> None:
-        if not create and not Path(path).exists():
+        if not (create and not readonly) and not Path(path).exists():
             raise BackendConfigurationError(
                 f"database {os.fspath(path)} does not exist; start a worker or a process first"
             )
         super().__init__(
-            SQLiteStore(path, busy_timeout, synchronous, wal_size_limit),
+            SQLiteStore(path, busy_timeout, synchronous, wal_size_limit, readonly=readonly),
             clock=clock,
             retention=retention,
         )

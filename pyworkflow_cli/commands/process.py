@@ -245,6 +245,7 @@ def show(app: App, process_id: str, run: int | None) -> None:
     """
     from ..render import dumps, process_data, process_text, runs_data
 
+    app.read_only = True
     runs = app.reader.process_runs(process_id)
     found = _pick_run(runs, run, process_id)
     if app.json:
@@ -268,6 +269,7 @@ def history(app: App, process_id: str, run: int | None) -> None:
     """
     from ..render import dumps, history_text, jsonable
 
+    app.read_only = True
     found = _pick_run(app.reader.process_runs(process_id), run, process_id)
     if app.json:
         click.echo(dumps([jsonable(event) for event in found.history], pretty=True))
@@ -324,6 +326,7 @@ def list_processes(
 
     from ..render import dumps, process_summary, processes_text
 
+    app.read_only = True
     allowed = ("closed", "all", *ProcessStatus.ALL)
     if status not in allowed:
         raise click.BadParameter(f"expected one of {', '.join(allowed)}", param_hint="--status")
@@ -432,6 +435,7 @@ def wait(app: App, process_id: str, timeout: float | None) -> None:
       pyworkflow process wait 5f1c... --timeout 300
       pyworkflow process wait 5f1c... --json | jq .status
     """
+    app.read_only = True
     _report(app, _wait(app, process_id, timeout), timeout)
 
 

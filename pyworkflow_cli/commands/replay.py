@@ -71,6 +71,7 @@ def process_replay(app: App, process_id: str, workflow_path: str | None) -> None
       pyworkflow process replay 5f1c... --workflow shop.orders_v2:OrderWorkflow
     """
     app.create_storage = False
+    app.read_only = True  # replaying reads the history and runs the decider in memory
     process = app.backend.process_by_id(process_id)
     if workflow_path is None:
         workflow = app.workflow(str(process.workflow))

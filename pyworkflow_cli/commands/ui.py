@@ -47,4 +47,5 @@ def ui(app: App, host: str, port: int) -> None:
 
     setup_logging(app)
     app.create_storage = False  # browsing must never create an empty database
+    app.read_only = True  # nor write to one: it works on read-only media too
     serve(create_app(app.backend), host, port)

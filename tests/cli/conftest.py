@@ -67,9 +67,7 @@ def memory_config(write: Callable[[str, str], str]) -> str:
 def shared_backend(monkeypatch: pytest.MonkeyPatch) -> MemoryBackend:
     """One memory backend behind every command of the test, as a database would be."""
     backend = MemoryBackend()
-    monkeypatch.setattr(
-        "pyworkflow_cli.backends.create_backend", lambda config, create=True: backend
-    )
+    monkeypatch.setattr("pyworkflow_cli.backends.create_backend", lambda config, **options: backend)
     return backend
 
 

@@ -85,7 +85,7 @@ def test_a_backend_with_its_own_retention_refuses_with_exit_2(
     invoke, memory_config, monkeypatch
 ) -> None:
     monkeypatch.setattr(
-        "pyworkflow_cli.backends.create_backend", lambda config, create=True: OwnRetentionBackend()
+        "pyworkflow_cli.backends.create_backend", lambda config, **options: OwnRetentionBackend()
     )
     result = invoke("process", "purge", "--older-than", "30d", "-c", memory_config)
     assert result.exit_code == 2

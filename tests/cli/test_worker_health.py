@@ -26,7 +26,9 @@ def locked(tmp_path, write, monkeypatch):
     SQLiteBackend(path).close()
     monkeypatch.setattr(
         "pyworkflow_cli.backends.create_backend",
-        lambda config, create=True: SQLiteBackend(path, busy_timeout=0.05, create=create),
+        lambda config, create=True, **options: SQLiteBackend(
+            path, busy_timeout=0.05, create=create
+        ),
     )
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

@@ -1,0 +1,20 @@
+-- SQLite's own statements. MIN over a UNION ALL, since SQLite's scalar min()
+-- answers NULL as soon as one argument is NULL; each branch is one step of its
+-- index (runs_wake, runs_due, activities_due, timers_due).
+
+-- The earliest moment a worker must look without being told, in one statement.
+-- name: earliest_due
+SELECT MIN(moment) FROM (
+    SELECT MIN(wake_at) AS moment FROM runs WHERE wake_at IS NOT NULL
+    UNION ALL SELECT MIN(due_at) FROM activities
+    UNION ALL SELECT MIN(due_at) FROM timers
+)
+
+-- The earliest deadline the sweep applies: when it lies ahead, a unit of work
+-- skips the sweep's three queries.
+-- name: earliest_sweep
+SELECT MIN(moment) FROM (
+    SELECT MIN(due_at) AS moment FROM runs WHERE due_at IS NOT NULL
+    UNION ALL SELECT MIN(due_at) FROM activities
+    UNION ALL SELECT MIN(due_at) FROM timers
+)
