@@ -72,7 +72,7 @@ from ..exceptions import (
 )
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
-from ._sql.rows import from_micros, to_micros
+from ._sql.rows import activity_from_row, from_micros, to_micros
 from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
@@ -515,6 +515,16 @@ class _PostgresTransaction(SQLTransaction):
         return run
 
     def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
+        if run_id not in self._locked:
+            # The usual case (a heartbeat, a result) in one round trip: run and
+            # activity locked together.
+            params = {"run_id": run_id, "activity_id": activity_id}
+            row = self._run(self._sql["lock_run_get_activity"], params).fetchone()
+            if row is not None:
+                self._locked.add(run_id)
+                return activity_from_row(row)
+            # No such activity: the run alone is locked, and the activity looked up
+            # again, in case a transaction this waited for wrote it.
         self._lock_run(run_id)
         return super().get_activity(run_id, activity_id)
 
