@@ -299,7 +299,7 @@ class SQLiteStore:
         present = [moment for moment in moments if moment is not None]
         return from_micros(min(present)) if present else None
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, task_list: tuple[str, str] | None = None) -> bool:
         """True once the database changed since this thread last looked, so a commit
         that landed between a worker's poll and this call still wakes it."""
         now = time.monotonic()
