@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import statistics
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -25,10 +27,24 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_workers import STEPS, Row, ThreeStepWorkflow, idle_latency, manager_for  # noqa: E402
+from bench_workers import STEPS, Row, ThreeStepWorkflow, backend_for, idle_latency, manager_for  # noqa: E402
 from sqlite_bench import print_table, workers  # noqa: E402
 
+from pyworkflow.decision import RecordMarker  # noqa: E402
+from pyworkflow.events import SignalEvent  # noqa: E402
+from pyworkflow.manager import Manager  # noqa: E402
 from pyworkflow.process import Process  # noqa: E402
+from pyworkflow.signal import Signal  # noqa: E402
+from pyworkflow.worker import DecisionWorker  # noqa: E402
+from pyworkflow.workflow import Workflow  # noqa: E402
+
+
+class CountingWorkflow(Workflow):
+    """Reads its whole history and records how long it is: nothing else."""
+
+    def decide(self, process: Process) -> Any:
+        return RecordMarker("seen", len(process.history))
+
 
 DEFAULT_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -108,18 +124,61 @@ def latency(server: str, samples: int, long_samples: int) -> list[Row]:
     return rows
 
 
+def decision_cost(server: str, lengths: tuple[int, int], repeat: int) -> list[Row]:
+    """One decision (claim, decide, complete) through DecisionWorker, at two history
+    lengths; the worker keeps the history it decided, as a long-lived worker does."""
+    medians: dict[int, float] = {}
+    for length in lengths:
+        with scratch_database(server) as dsn:
+            manager = Manager(backend_for(dsn), workflows=[CountingWorkflow])
+            backend = manager.backend
+            manager.start_process(Process(workflow=CountingWorkflow, id="long"))
+            now = backend.clock()  # type: ignore[attr-defined]
+
+            def fill(tx: Any, length: int = length, now: Any = now) -> None:
+                run = tx.get_open_run("long")
+                filler = [SignalEvent(Signal("tick", {"n": n}), now) for n in range(length - 1)]
+                tx.append_events(run, filler)
+
+            backend.store.run(fill)  # type: ignore[attr-defined]
+            worker = DecisionWorker(manager)
+            worker.step()  # the first decision reads the whole history
+            times = []
+            for _ in range(repeat):
+                manager.signal_process("long", Signal("again"))
+                begin = time.perf_counter()
+                assert worker.step()
+                times.append(time.perf_counter() - begin)
+            medians[length] = statistics.median(times) * 1000
+            backend.close()
+    short, long = lengths
+    return [
+        (
+            f"one decision through DecisionWorker, history {short:,} vs {long:,} events",
+            f"{medians[short]:.2f} ms vs {medians[long]:.2f} ms",
+            f"x{medians[long] / medians[short]:.2f} ({repeat} decisions each, medians)",
+        )
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", default=DEFAULT_SERVER, help="a server to make a database on")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--decision-cost-only", action="store_true", help="only the history-length row"
+    )
     args = parser.parse_args()
     count, samples, long_samples = (200, 10, 3) if args.quick else (1000, 100, 15)
     rows: list[Row] = []
-    for deciders, runners in ((1, 1), (2, 2)):
-        print(f"  running throughput {deciders}+{runners} ...", file=sys.stderr, flush=True)
-        rows.extend(throughput(args.dsn, count, deciders, runners))
-    print("  running latency ...", file=sys.stderr, flush=True)
-    rows.extend(latency(args.dsn, samples, long_samples))
+    if not args.decision_cost_only:
+        for deciders, runners in ((1, 1), (2, 2)):
+            print(f"  running throughput {deciders}+{runners} ...", file=sys.stderr, flush=True)
+            rows.extend(throughput(args.dsn, count, deciders, runners))
+        print("  running latency ...", file=sys.stderr, flush=True)
+        rows.extend(latency(args.dsn, samples, long_samples))
+    print("  running decision cost ...", file=sys.stderr, flush=True)
+    rows.extend(decision_cost(args.dsn, (50, 5000), 20 if args.quick else 100))
     with psycopg.connect(args.dsn) as connection:
         version = connection.info.server_version
     host = conninfo_to_dict(args.dsn).get("host", "local socket")

@@ -200,7 +200,9 @@ class Worker:
             if remaining <= 0:
                 return
             try:
-                if self.manager.backend.wait_for_work(min(STOP_CHECK_INTERVAL, remaining)):
+                if self.manager.backend.wait_for_work(
+                    min(STOP_CHECK_INTERVAL, remaining), (self.kind, self.category)
+                ):
                     return
             except Exception:
                 self._stop.wait(min(STOP_CHECK_INTERVAL, remaining))

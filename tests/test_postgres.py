@@ -233,6 +233,34 @@ def test_an_idle_store_hears_another_commit(backends) -> None:
     assert heard == [True]
 
 
+def test_an_idle_worker_wakes_only_for_its_own_task_list(backends) -> None:
+    """A start gives the decision list work, not the activity list; the decision that
+    schedules an activity gives the activity list work."""
+    waiting, writing = backends(), backends()
+    writer = Manager(writing, workflows=ALL_WORKFLOWS)
+    decisions, activities = ("decision", "default"), ("activity", "default")
+    heard: list[bool] = []
+    looked = threading.Event()
+
+    def wait_for_activities() -> None:
+        waiting.store.wait_for_change(0, activities)  # a first look is news: now seen
+        looked.set()
+        heard.append(waiting.store.wait_for_change(120, activities))
+
+    waiting.store.wait_for_change(0, decisions)  # listening, and the start of it seen
+    thread = threading.Thread(target=wait_for_activities)
+    thread.start()
+    looked.wait(60)
+    process_id = start(writer)
+    # Notifications are counted in the order they were sent: once the start is
+    # heard on the decision list, the activity list has had its chance to wake.
+    assert waiting.store.wait_for_change(60, decisions) is True
+    assert heard == []
+    decide(writer, ScheduleActivity(EchoActivity, id="e", input=1), process_id=process_id)
+    thread.join(120)
+    assert heard == [True]
+
+
 def test_signals_racing_decision_completions_are_never_lost(backends) -> None:
     """Each signal lands in the history exactly once, and each gets a decider to see it."""
     managers = [Manager(backends(), workflows=ALL_WORKFLOWS) for _ in range(4)]

@@ -40,7 +40,7 @@ from ..exceptions import (
 from ..observe import PublishedEvent
 from ..process import Process, ProcessStatus
 from ..task import ActivityTask, DecisionTask
-from .base import Backend
+from .base import Backend, TaskList
 from .swf import limits
 from .swf.client import error_code, make_client
 from .swf.decisions import encode, encode_all
@@ -314,7 +314,7 @@ class AmazonSWFBackend(Backend):
                 self._pollers[key] = poller
             return poller
 
-    def wait_for_work(self, timeout: float) -> bool:
+    def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
         with self._arrived:
             if any(poller.ready for poller in self._pollers.values()):
                 return True

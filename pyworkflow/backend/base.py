@@ -26,6 +26,9 @@ from ..task import ActivityTask, DecisionTask
 
 B = TypeVar("B", bound="Backend")
 
+#: A task list: a worker's kind (``"decision"`` or ``"activity"``) and its category.
+TaskList = tuple[str, str]
+
 
 class Backend(ABC):
     @abstractmethod
@@ -123,9 +126,13 @@ class Backend(ABC):
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         """The decider could not decide: record it, and offer the task again after a backoff."""
 
-    def wait_for_work(self, timeout: float) -> bool:
+    def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
         """Block up to ``timeout`` seconds; True as soon as work may be ready (a write
         by another worker, a deadline reached), False when the time passed quietly.
+
+        ``task_list`` (a worker's kind, ``"decision"`` or ``"activity"``, and its
+        category) lets a backend that can tell wake the caller only for writes that
+        concern that list; without it, any write wakes.
 
         This base knows of no wake-up: it sleeps, and the caller's backoff decides
         when to poll again."""

@@ -56,7 +56,7 @@ from ..events import (
 from ..observe import PublishedEvent
 from ..process import Process
 from ..task import ActivityTask, DecisionTask
-from .base import Backend
+from .base import Backend, TaskList
 
 
 class _BoundSignal:
@@ -246,8 +246,8 @@ class BlinkerBackend(Backend):
     ) -> list[Process]:
         return self.parent.processes(workflow=workflow, tag=tag, status=status)
 
-    def wait_for_work(self, timeout: float) -> bool:
-        return self.parent.wait_for_work(timeout)
+    def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
+        return self.parent.wait_for_work(timeout, task_list)
 
     def purge(
         self,

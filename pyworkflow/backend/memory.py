@@ -448,7 +448,7 @@ class MemoryStore:
             if got:
                 self._purging.release()
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, task_list: tuple[str, str] | None = None) -> bool:
         with self._changed:
             version = self._version
             self._changed.wait_for(lambda: self._version != version, timeout=timeout)

@@ -36,7 +36,10 @@ the deadlines it found expired stay expired.
 
 Idle workers LISTEN on a channel named after the schema, on one dedicated
 connection per store; every transaction that wrote NOTIFYs it as it commits,
-so they wake within milliseconds without polling. The schema is created on
+so they wake within milliseconds without polling. The notification's payload
+names the task lists (kind and category) the transaction gave work to, and a
+worker waiting for one list wakes only for those: a decision write does not
+wake the activity workers, nor a heartbeat anybody. The schema is created on
 first use and migrated forward under an advisory lock; a newer schema is
 refused.
 """
@@ -72,7 +75,7 @@ from ..exceptions import (
 )
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
-from ._sql.rows import from_micros, to_micros
+from ._sql.rows import activity_from_row, from_micros, to_micros
 from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
@@ -96,6 +99,8 @@ RETRYABLE_STATES = frozenset({"40001", "40P01", "23505"})
 # administrator, a shutdown, idle_session_timeout), refused for now, or a statement
 # canceled by statement_timeout. The call may well succeed on a new connection.
 UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "57P05", "57014", "53300"})
+# A payload no transaction sends (a task list's name has a colon): news for all.
+EVERYBODY = "*"
 # The listener wakes this often to see whether its store was closed.
 LISTEN_POLL = 0.25
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -170,13 +175,15 @@ class PostgresStore:
             usable=lambda connection: not connection.closed,
         )
         self._closed = False
-        # Bumped on every notification; waiting threads watch it.
+        # Bumped on every notification; waiting threads watch it. Each task list
+        # named in a notification's payload has a count of its own.
         self._changed = threading.Condition()
         self._generation = 0
+        self._list_generations: dict[str, int] = {}
+        self._everybody = 0
         self._listener: _Listener | None = None
         self._listener_lock = threading.Lock()
         self.channel = ""
-        self._notify_and_commit: sql.Composed = sql.Composed([])
         self._purge_key = 0
         self._open_schema()
 
@@ -252,9 +259,6 @@ class PostgresStore:
             connection.commit()
             self.channel = f"pyworkflow.{schema}"[:63]
             self._purge_key = _lock_key(f"pyworkflow.purge.{schema}")
-            self._notify_and_commit = sql.SQL("SELECT pg_notify({}, ''); COMMIT").format(
-                sql.Literal(self.channel)
-            )
         except psycopg.Error as error:
             self.close()
             raise self._error(error) from None
@@ -355,17 +359,47 @@ class PostgresStore:
             raise self._error(error) from None
         return None if row is None else from_micros(row[0])
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, task_list: tuple[str, str] | None = None) -> bool:
         self._ensure_listener()
-        seen = getattr(self._local, "generation", None)
+        key = None if task_list is None else _list_key(*task_list)
+        seen = getattr(self._local, "seen", None)
         with self._changed:
-            if seen != self._generation:
-                # Something committed since this thread last looked (or it never did).
-                self._local.generation = self._generation
+            generation = self._watched(key)
+            if seen is None or seen.get(key, -1) != generation:
+                # News since this thread last looked (or it never did).
+                self._remember(key)
                 return True
-            changed = self._changed.wait_for(lambda: self._generation != seen, timeout=timeout)
-            self._local.generation = self._generation
+            changed = self._changed.wait_for(
+                lambda: self._watched(key) != generation, timeout=timeout
+            )
+            self._remember(key)
             return changed
+
+    def _watched(self, key: str | None) -> int:
+        """How much news there has been for ``key`` (None: for anybody)."""
+        if key is None:
+            return self._generation
+        return self._list_generations.get(key, 0) + self._everybody
+
+    def _remember(self, key: str | None) -> None:
+        seen = getattr(self._local, "seen", None)
+        if seen is None:
+            seen = self._local.seen = {}
+        seen[key] = self._watched(key)
+
+    def _saw_everything(self) -> None:
+        """This thread is about to look at the database: what was announced so far
+        is no news to it, for every list it waits for."""
+        seen: dict[str | None, int] | None = getattr(self._local, "seen", None)
+        keys = {None, *self._list_generations, *(seen or ())}
+        self._local.seen = {key: self._watched(key) for key in keys}
+
+    def notify_and_commit(self, task_lists: Iterable[str]) -> sql.Composed:
+        """NOTIFY naming the task lists given work, and COMMIT, in one round trip."""
+        payload = "\n".join(sorted(task_lists))
+        return sql.SQL("SELECT pg_notify({}, {}); COMMIT").format(
+            sql.Literal(self.channel), sql.Literal(payload)
+        )
 
     def _ensure_listener(self) -> None:
         with self._listener_lock:
@@ -387,9 +421,19 @@ class PostgresStore:
         # Commits made before LISTEN took effect were not heard: have waiters look.
         self._notified()
 
-    def _notified(self) -> None:
+    def _notified(self, payloads: Iterable[str] = (EVERYBODY,)) -> None:
+        """Count news, for anybody and for each task list a payload names;
+        ``EVERYBODY`` (a listener started or broke: commits may have gone unheard)
+        is news for every list."""
         with self._changed:
             self._generation += 1
+            for payload in payloads:
+                if payload == EVERYBODY:
+                    self._everybody += 1
+                    continue
+                for key in payload.split("\n"):
+                    if key:
+                        self._list_generations[key] = self._list_generations.get(key, 0) + 1
             self._changed.notify_all()
 
     @contextlib.contextmanager
@@ -434,7 +478,9 @@ class _Listener:
     (``Connection.notifies(timeout=...)``, which lets the thread look up to see
     whether it should stop, is why psycopg 3.2 is the oldest this supports.)"""
 
-    def __init__(self, connection: psycopg.Connection[Any], report: Callable[[], None]) -> None:
+    def __init__(
+        self, connection: psycopg.Connection[Any], report: Callable[[Iterable[str]], None]
+    ) -> None:
         self.pid = os.getpid()
         self._connection = connection
         self._report = report
@@ -449,12 +495,12 @@ class _Listener:
     def _run(self) -> None:
         try:
             while not self._stopping.is_set():
-                # A burst of notifications is one reason to look: report once per batch.
-                if any(True for _ in self._connection.notifies(timeout=LISTEN_POLL)):
-                    self._report()
+                # Reported as each arrives: the generator ends only at the timeout.
+                for notification in self._connection.notifies(timeout=LISTEN_POLL):
+                    self._report((notification.payload,))
         except psycopg.Error:
             # The connection broke: let waiters look, and the next wait start another.
-            self._report()
+            self._report((EVERYBODY,))
         finally:
             with contextlib.suppress(psycopg.Error):
                 self._connection.close()
@@ -472,6 +518,13 @@ class _PostgresTransaction(SQLTransaction):
         super().__init__(self._run, store._statements)
         self._connection = connection
         self._write_statements = store._writes
+        statements = store._statements
+        self._run_writes = frozenset((statements["insert_run"], statements["update_run"]))
+        self._activity_writes = frozenset(
+            (statements["insert_activity"], statements["update_activity"])
+        )
+        # The task lists this transaction gave work to, named in its notification.
+        self.task_lists: set[str] = set()
         self._locked: set[str] = set()
         # The moment the sweep last found nothing due at, in microseconds.
         self._nothing_due_at: int | None = None
@@ -483,6 +536,10 @@ class _PostgresTransaction(SQLTransaction):
         cursor = self._connection.execute(query, params)
         if query in self._write_statements and cursor.rowcount > 0:
             self.wrote = True
+            if query in self._run_writes and params["decision"] == "scheduled":
+                self.task_lists.add(_list_key("decision", params["category"]))
+            elif query in self._activity_writes and params["state"] == "scheduled":
+                self.task_lists.add(_list_key("activity", params["category"]))
         return cursor
 
     def now(self) -> datetime | None:
@@ -515,6 +572,16 @@ class _PostgresTransaction(SQLTransaction):
         return run
 
     def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
+        if run_id not in self._locked:
+            # The usual case (a heartbeat, a result) in one round trip: run and
+            # activity locked together.
+            params = {"run_id": run_id, "activity_id": activity_id}
+            row = self._run(self._sql["lock_run_get_activity"], params).fetchone()
+            if row is not None:
+                self._locked.add(run_id)
+                return activity_from_row(row)
+            # No such activity: the run alone is locked, and the activity looked up
+            # again, in case a transaction this waited for wrote it.
         self._lock_run(run_id)
         return super().get_activity(run_id, activity_id)
 
@@ -570,7 +637,7 @@ class _Transaction:
         self._guard.__enter__()
         store = self._store
         # What this thread has seen: a later notification means news for wait_for_change.
-        store._local.generation = store._generation
+        store._saw_everything()
         self._tx = _PostgresTransaction(store, self._connection)
         return self._tx
 
@@ -593,7 +660,8 @@ class _Transaction:
                 if self._tx.wrote:
                     # Notify and commit in one round trip; the notification is sent
                     # as the commit succeeds, never for a transaction that failed.
-                    connection.execute(self._store._notify_and_commit, prepare=False)
+                    notify = self._store.notify_and_commit(self._tx.task_lists)
+                    connection.execute(notify, prepare=False)
                 connection.commit()
             except psycopg.Error as failure:
                 _rollback(connection)
@@ -617,6 +685,11 @@ def _describe(params: dict[str, Any]) -> str:
     database = params.get("dbname") or os.environ.get("PGDATABASE") or user or "postgres"
     who = f"{user}@" if user else ""
     return f"postgresql://{who}{host}:{port}/{database}"
+
+
+def _list_key(kind: str, category: str) -> str:
+    """A task list as a notification's payload names it."""
+    return f"{kind}:{category}"
 
 
 def _lock_key(name: str) -> int:

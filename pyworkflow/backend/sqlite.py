@@ -397,7 +397,7 @@ class SQLiteStore:
             raise self._error(error) from None
         return None if moment is None else from_micros(moment)
 
-    def wait_for_change(self, timeout: float) -> bool:
+    def wait_for_change(self, timeout: float, task_list: tuple[str, str] | None = None) -> bool:
         """True once the database changed since this thread last looked, so a commit
         that landed between a worker's poll and this call still wakes it."""
         now = time.monotonic()

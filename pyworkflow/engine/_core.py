@@ -21,7 +21,7 @@ from uuid import uuid4
 from .._duration import as_duration
 from .._ids import as_id
 from ..activity import ActivityCanceled, ActivityResult, ActivityTimedOut
-from ..backend.base import Backend
+from ..backend.base import Backend, TaskList
 from ..clock import Clock, utcnow
 from ..decision import (
     CHILD_POLICIES,
@@ -575,15 +575,15 @@ class Engine(Backend):
         if due is not None and due <= self.clock():
             self.expire_due()
 
-    def wait_for_work(self, timeout: float) -> bool:
+    def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
         # A deadline already past was handled by the last poll, or is another
         # category's work: only a future one shortens the wait.
         due = self.store.next_due_at()
         now = self.clock()
         if due is not None and due > now and (due - now).total_seconds() <= timeout:
-            self.store.wait_for_change((due - now).total_seconds())
+            self.store.wait_for_change((due - now).total_seconds(), task_list)
             return True
-        return self.store.wait_for_change(timeout) if timeout > 0 else False
+        return self.store.wait_for_change(timeout, task_list) if timeout > 0 else False
 
     def close(self) -> None:
         self.store.close()

@@ -126,8 +126,11 @@ class Store(Protocol):
         ``wake_at`` of runs, ``due_at`` of activities and timers."""
         ...
 
-    def wait_for_change(self, timeout: float) -> bool:
-        """Block until another writer may have added work, or ``timeout`` seconds pass."""
+    def wait_for_change(self, timeout: float, task_list: tuple[str, str] | None = None) -> bool:
+        """Block until another writer may have added work, or ``timeout`` seconds pass.
+
+        With ``task_list`` (kind, category), a store that can tell wakes only for
+        writes that gave that list work; one that cannot wakes for any."""
         ...
 
     def purge_lock(self) -> AbstractContextManager[bool]:

@@ -6,6 +6,15 @@
 -- name: lock_run
 SELECT 1 FROM runs WHERE run_id = :run_id FOR UPDATE
 
+-- An activity read with its run's lock in one statement: both rows are locked,
+-- so a wait for either re-reads both once granted (a row only joined, not
+-- locked, would be the version from before the wait).
+-- name: lock_run_get_activity
+SELECT {activities:a}
+FROM runs r JOIN activities a ON a.run_id = r.run_id
+WHERE r.run_id = :run_id AND a.activity_id = :activity_id
+FOR UPDATE OF r, a
+
 -- An activity is claimed with its run (the claim appends to the run's history);
 -- the run comes first, so a row whose run is busy is skipped before its
 -- activity is touched.

@@ -83,8 +83,13 @@ FROM runs WHERE due_at IS NOT NULL AND due_at <= :now
 ORDER BY due_at LIMIT :limit
 {lock_skip}
 
--- name: last_event_seq
-SELECT MAX(seq) FROM events WHERE run_id = :run_id
+-- The first event a transaction appends to a run numbers itself after the run's
+-- last: one statement instead of a read of the last number and an insert (the
+-- run's writer holds the run, so nobody appends in between).
+-- name: insert_next_event
+INSERT INTO events (run_id, seq, body)
+SELECT :run_id, COALESCE(MAX(seq), 0) + 1, :body FROM events WHERE run_id = :run_id
+RETURNING seq
 
 -- name: insert_event
 INSERT INTO events (run_id, seq, body) VALUES (:run_id, :seq, :body)

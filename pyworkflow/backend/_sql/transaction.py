@@ -86,14 +86,18 @@ class SQLTransaction:
     def append_events(self, run: ProcessRecord, events: Iterable[Event]) -> None:
         run_id = run.run_id
         last = self._last_event.get(run_id)
-        if last is None:
-            last = self._one("last_event_seq", {"run_id": run_id})[0] or 0
         insert = self._sql["insert_event"]
         for event in events:
-            last += 1
-            self._execute(insert, {"run_id": run_id, "seq": last, "body": encode_json(event)})
+            body = encode_json(event)
+            if last is None:
+                # The run's first append in this transaction learns the number it got.
+                last = self._one("insert_next_event", {"run_id": run_id, "body": body})[0]
+            else:
+                last += 1
+                self._execute(insert, {"run_id": run_id, "seq": last, "body": body})
             self.appended.append(PublishedEvent(run.process_id, run_id, run.workflow, event))
-        self._last_event[run_id] = last
+        if last is not None:
+            self._last_event[run_id] = last
 
     def history(self, run_id: str, after: int = 0) -> list[Event]:
         loads = codec.loads
