@@ -53,7 +53,7 @@ from .swf.history import (
     decode_history,
 )
 from .swf.listing import executions, listed_process, matches, wanted_statuses
-from .swf.polling import LongPoller
+from .swf.polling import Arrivals, LongPoller
 
 ALREADY_EXISTS = ("TypeAlreadyExistsFault", "DomainAlreadyExistsFault")
 UNKNOWN = "UnknownResourceFault"
@@ -88,6 +88,8 @@ class AmazonSWFBackend(Backend):
             access_key_id, secret_access_key, region, endpoint_url, session, client
         )
         self._arrived = threading.Condition()
+        self._arrivals = Arrivals()
+        self._waiter = threading.local()
         self._pollers: dict[tuple[str, str, str | None], LongPoller[Any]] = {}
         self._pollers_lock = threading.Lock()
         self._published: dict[str, int] = {}
@@ -219,8 +221,14 @@ class AmazonSWFBackend(Backend):
     # -- reading processes ------------------------------------------------------------------
 
     def process_by_id(self, process_id: str) -> Process:
+        """An open run costs one listing call, and its history is read only when
+        its history or input is asked for, so a loop waiting for a process to
+        close reads no history until it has. A closed run is read at once: its
+        result is what the caller came for, and observers hear how it ended."""
         for open_ in (True, False):
             for info in executions(self.client, self.domain, open_, workflow_id=process_id):
+                if open_:
+                    return listed_process(info, self._read_run)
                 return self._read_run(process_id, info["execution"]["runId"]).process()
         raise UnknownProcessException(f"no process with id {process_id!r}")
 
@@ -251,13 +259,10 @@ class AmazonSWFBackend(Backend):
         statuses: tuple[str, ...],
     ) -> list[Process]:
         return [
-            listed_process(info, self._history_of)
+            listed_process(info, self._read_run)
             for info in infos
             if matches(info, workflow, tag, statuses)
         ]
-
-    def _history_of(self, process_id: str, run_id: str) -> list[Any]:
-        return self._read_run(process_id, run_id).process().history
 
     def _read_run(self, process_id: str, run_id: str) -> Decoded:
         request = {
@@ -309,16 +314,25 @@ class AmazonSWFBackend(Backend):
             if poller is None:
                 poll = self._poll_decision if kind == "decision" else self._poll_activity
                 poller = LongPoller(
-                    lambda: poll(category, identity), self._arrived, f"swf-{kind}-poll-{category}"
+                    lambda: poll(category, identity),
+                    self._arrived,
+                    f"swf-{kind}-poll-{category}",
+                    self._arrivals,
                 )
                 self._pollers[key] = poller
             return poller
 
     def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
+        """Wakes each waiting thread once per task brought in: an activity worker
+        must not spin while a decision task sits in hand for the decision worker."""
         with self._arrived:
-            if any(poller.ready for poller in self._pollers.values()):
-                return True
-            return self._arrived.wait(timeout)
+            seen = getattr(self._waiter, "arrivals", None)
+            if seen is None:
+                seen = -1 if any(poller.ready for poller in self._pollers.values()) else 0
+                seen += self._arrivals.count
+            news = self._arrived.wait_for(lambda: self._arrivals.count != seen, timeout)
+            self._waiter.arrivals = self._arrivals.count
+            return news
 
     def poll_activity_task(
         self,

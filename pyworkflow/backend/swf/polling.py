@@ -3,8 +3,10 @@ never stuck behind SWF's 60-second poll.
 
 The Backend contract's polls return at once; here they take what a background
 long poll has already brought in, and ``wait_for_work`` waits for one to arrive.
-A poll is only started when a worker asked for a task and none was waiting, so
-at most one task per poller is ever held in hand. Bound: when a worker stops
+A poll is only started when a worker asked for a task and none is held, so at
+most one task per poller is ever held in hand, and a task brought in is never
+replaced by the next one: a worker that asks again while a poll is out only
+keeps a poll in flight after it. Bound: when a worker stops
 while a long poll is out, that poll may still bring in a task, which nobody
 runs; SWF gives it to another worker when its start-to-close timeout expires.
 """
@@ -20,10 +22,25 @@ T = TypeVar("T")
 ERROR_BACKOFF = 1.0
 
 
+class Arrivals:
+    """How many tasks and errors pollers have brought in; read and changed under
+    the pollers' shared condition."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class LongPoller(Generic[T]):
-    def __init__(self, poll: Callable[[], T | None], arrived: threading.Condition, name: str):
+    def __init__(
+        self,
+        poll: Callable[[], T | None],
+        arrived: threading.Condition,
+        name: str,
+        arrivals: Arrivals | None = None,
+    ):
         self._poll = poll
         self._arrived = arrived
+        self._arrivals = arrivals or Arrivals()
         self._name = name
         self._lock = threading.Lock()
         self._task: T | None = None
@@ -58,7 +75,10 @@ class LongPoller(Generic[T]):
             self._wanted.wait()
             if self._closed.is_set():
                 return
-            self._wanted.clear()
+            with self._lock:
+                self._wanted.clear()
+                if self._task is not None:
+                    continue  # held until taken; take() asks for the next poll
             try:
                 task = self._poll()
             except Exception as error:  # handed to the worker, which reports it
@@ -75,4 +95,5 @@ class LongPoller(Generic[T]):
 
     def _notify(self) -> None:
         with self._arrived:
+            self._arrivals.count += 1
             self._arrived.notify_all()
