@@ -153,6 +153,8 @@ class AmazonSWFBackend(Backend):
 
     def start_process(self, process: Process) -> str:
         process_id = process.id or str(uuid4())
+        if not all(isinstance(tag, str) for tag in process.tags):
+            raise ValueError(f"tags must be strings; got {process.tags!r}")
         if len(process.tags) > MAX_TAGS:
             raise limits.SWFLimitError(
                 f"tags: SWF takes at most {MAX_TAGS}; got {len(process.tags)}"
@@ -251,13 +253,13 @@ class AmazonSWFBackend(Backend):
         statuses: tuple[str, ...],
     ) -> list[Process]:
         return [
-            listed_process(info, self._history_of)
+            listed_process(info, self._whole_run)
             for info in infos
             if matches(info, workflow, tag, statuses)
         ]
 
-    def _history_of(self, process_id: str, run_id: str) -> list[Any]:
-        return self._read_run(process_id, run_id).process().history
+    def _whole_run(self, process_id: str, run_id: str) -> Process:
+        return self._read_run(process_id, run_id).process()
 
     def _read_run(self, process_id: str, run_id: str) -> Decoded:
         request = {

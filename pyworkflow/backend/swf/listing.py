@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from ...events import Event
-from ...process import Process, ProcessStatus
+from ...process import Process, ProcessResult, ProcessStatus
 from .history import CLOSE_STATUSES
 
 EPOCH = datetime(1970, 1, 2, tzinfo=timezone.utc)
 SWF_CLOSE_STATUS = {ours: theirs for theirs, ours in CLOSE_STATUSES.items()}
 
-HistoryLoader = Callable[[str, str], list[Event]]
+RunReader = Callable[[str, str], Process]
 
 
 def wanted_statuses(status: str | None) -> tuple[str, ...]:
@@ -83,14 +82,46 @@ def matches(
     return status_of(info) in statuses
 
 
-def listed_process(info: dict[str, Any], load: HistoryLoader) -> Process:
-    """A process from one executionInfo; its history (and with it its input and
-    result) is read when first asked for. Runs we closed with cancel_process are
+class ListedProcess(Process):
+    """A process from one executionInfo. SWF lists no input or result, so its
+    history, input and result come from one read of its history, on first use:
+    a list costs one call per page, never one per process."""
+
+    def __init__(self, read: Callable[[], Process], **fields: Any) -> None:
+        self._read = read
+        self._run: Process | None = None
+        super().__init__(history_loader=lambda: self._whole_run().history, **fields)
+
+    def _whole_run(self) -> Process:
+        if self._run is None:
+            self._run = self._read()
+        return self._run
+
+    @property
+    def input(self) -> Any:
+        return self._whole_run().input
+
+    @input.setter
+    def input(self, value: Any) -> None:
+        """Process.__init__ sets it to None; the history has the real one."""
+
+    @property
+    def result(self) -> ProcessResult | None:
+        return self._whole_run().result
+
+    @result.setter
+    def result(self, value: ProcessResult | None) -> None:
+        """Process.__init__ sets it to None; the history has the real one."""
+
+
+def listed_process(info: dict[str, Any], read: RunReader) -> Process:
+    """A process from one executionInfo. Runs we closed with cancel_process are
     terminations to SWF: the history tells them apart."""
     execution = info["execution"]
     workflow_id, run_id = execution["workflowId"], execution["runId"]
     parent = info.get("parent")
-    return Process(
+    return ListedProcess(
+        lambda: read(workflow_id, run_id),
         workflow=info["workflowType"]["name"],
         id=workflow_id,
         tags=list(info.get("tagList") or []),
@@ -98,5 +129,4 @@ def listed_process(info: dict[str, Any], load: HistoryLoader) -> Process:
         status=status_of(info),
         started_at=info.get("startTimestamp"),
         closed_at=info.get("closeTimestamp"),
-        history_loader=lambda: load(workflow_id, run_id),
     )
