@@ -89,7 +89,7 @@ def test_cancel_process_cascades_to_scheduled_and_running_activities(manager):
     assert types(manager.process_by_id(process_id))[-1] == "decision"
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("request_cancel")
 def test_cancel_of_unknown_or_closed_process_is_refused(manager):
     with pytest.raises(UnknownProcessException):
         manager.cancel_process("nope")

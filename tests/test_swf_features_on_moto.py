@@ -21,6 +21,7 @@ from pyworkflow.decision import (
     Timer,
 )
 from pyworkflow.events import DecisionEvent, DecisionFailedEvent, SignalEvent, TimerEvent
+from pyworkflow.exceptions import ProcessClosedException, UnknownProcessException
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process, ProcessCompleted
 from pyworkflow.retry import RetryPolicy
@@ -240,3 +241,19 @@ def test_blinker_over_swf_announces_the_run(backend) -> None:
     [completed] = [kwargs for name, kwargs in heard if name == "on_process_completed"]
     assert completed["result"] == "hello"
     assert {kwargs["process_id"] for _, kwargs in heard} == {process.id}
+
+
+# -- steering a closed or unknown process -----------------------------------------------
+
+
+def test_a_closed_process_refuses_signals_and_cancels_an_unknown_one_is_unknown(backend) -> None:
+    """SWF answers UnknownResourceFault to both; the backend tells them apart."""
+    process = run(backend, RaisesOnceWorkflow)
+    manager = Manager(backend, workflows=[RaisesOnceWorkflow])
+    with pytest.raises(ProcessClosedException):
+        manager.signal_process(process.id, Signal("late"))
+    with pytest.raises(ProcessClosedException):
+        manager.cancel_process(process.id)
+    with pytest.raises(UnknownProcessException):
+        manager.signal_process("nope", Signal("late"))
+    assert manager.process_by_id(process.id).status == "completed"

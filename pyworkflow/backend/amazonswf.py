@@ -32,6 +32,7 @@ from ..engine import decision_backoff
 from ..events import DecisionFailedEvent
 from ..exceptions import (
     ProcessAlreadyOpenException,
+    ProcessClosedException,
     UnknownActivityException,
     UnknownDecisionException,
     UnknownProcessException,
@@ -214,16 +215,23 @@ class AmazonSWFBackend(Backend):
         try:
             call(domain=self.domain, workflowId=process_id, **request)
         except Exception as error:
-            if error_code(error) == UNKNOWN:
-                raise UnknownProcessException(f"no open process with id {process_id!r}") from None
-            raise
+            if error_code(error) != UNKNOWN:
+                raise
+            # SWF answers the same fault for a closed run: tell them apart, as the
+            # other backends do, with one listing call on this failure path only.
+            if any(executions(self.client, self.domain, False, workflow_id=process_id)):
+                raise ProcessClosedException(f"process {process_id!r} is closed") from None
+            raise UnknownProcessException(f"no process with id {process_id!r}") from None
 
     # -- reading processes ------------------------------------------------------------------
 
     def process_by_id(self, process_id: str) -> Process:
         for open_ in (True, False):
             for info in executions(self.client, self.domain, open_, workflow_id=process_id):
-                return self._read_run(process_id, info["execution"]["runId"]).process()
+                process = self._read_run(process_id, info["execution"]["runId"]).process()
+                # The listing has the tags even where a history's started event lacks them.
+                process.tags = process.tags or list(info.get("tagList") or [])
+                return process
         raise UnknownProcessException(f"no process with id {process_id!r}")
 
     def processes(
