@@ -113,6 +113,11 @@ LACKS: dict[str, dict[str, str]] = {
             "the SWF mapping does not yet carry a per-call retry policy through "
             "ScheduleActivityTask (open gap)"
         ),
+        "id_reuse_runs": f"{MOTO} keeps only the latest run of a reused workflow id",
+        "close_status_filter": (
+            f"{MOTO} mishandles closeStatusFilter (compares the filter with a string "
+            "and removes from the list it iterates)"
+        ),
         "unanalysed": "fails against SWF on moto for a cause not analysed yet (open gap)",
     },
 }
