@@ -101,6 +101,7 @@ LACKS: dict[str, dict[str, str]] = {
         "close_not_last": (
             f"{MOTO} answers a closing decision that is not last with a ValidationException"
         ),
+        "poll_by_activity": "SWF hands out activity tasks by task list only, not by activity",
         "poll_by_workflow": "SWF hands out decision tasks by task list only, not by workflow",
         "named_rejection": (
             "SWF reports a rejected decision's cause only (e.g. ACTIVITY_TYPE_DOES_NOT_EXIST)"
@@ -126,6 +127,17 @@ LACKS: dict[str, dict[str, str]] = {
 # Modules whose tests have been run against SWF on moto and marked with what they
 # need; the others skip SWF until they are.
 SWF_CHECKED = {
+    "test_children",
+    "test_close_with_unseen_events",
+    "test_closed",
+    "test_concurrency",
+    "test_history",
+    "test_ids",
+    "test_registration",
+    "test_seed_example",
+    "test_worker_robustness",
+    "test_workers",
+    "test_workflow_conveniences",
     "test_cancel",
     "test_decider_failures",
     "test_decisions",
