@@ -98,7 +98,7 @@ def test_listing_by_status_workflow_and_tag(manager: Manager) -> None:
     closed = manager.processes(status="closed")
     assert [p.id for p in closed] == [done]
     assert closed[0].status == "completed"
-    assert closed[0].result is None or closed[0].result == ProcessCompleted(4)
+    assert closed[0].result == ProcessCompleted(4)
     assert [p.id for p in manager.processes(tag="blue", status="all")] == [done]
     assert manager.processes(tag="red", status="all") == []
     assert manager.processes(status="open") == []

@@ -70,6 +70,7 @@ def test_cancel_drops_the_pending_decision_and_refuses_the_one_in_hand(manager):
     assert manager.next_decision() is None
 
 
+@pytest.mark.needs("closed_run_tasks")
 def test_cancel_process_cascades_to_scheduled_and_running_activities(manager):
     process_id = start(manager)
     decide(
@@ -88,6 +89,7 @@ def test_cancel_process_cascades_to_scheduled_and_running_activities(manager):
     assert types(manager.process_by_id(process_id))[-1] == "decision"
 
 
+@pytest.mark.needs("request_cancel")
 def test_cancel_of_unknown_or_closed_process_is_refused(manager):
     with pytest.raises(UnknownProcessException):
         manager.cancel_process("nope")
@@ -116,6 +118,7 @@ def test_terminate_closes_with_the_reason(manager):
 # -- CancelActivity ------------------------------------------------------------------------
 
 
+@pytest.mark.needs("cancel_activity")
 def test_cancel_of_a_queued_activity_records_canceled_at_once(manager):
     process_id = start(manager)
     decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))
@@ -128,6 +131,7 @@ def test_cancel_of_a_queued_activity_records_canceled_at_once(manager):
     ]
 
 
+@pytest.mark.needs("cancel_activity")
 def test_heartbeat_reports_a_cancel_request_on_a_running_activity(manager):
     process_id = start(manager)
     decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))
@@ -147,6 +151,7 @@ def test_heartbeat_reports_a_cancel_request_on_a_running_activity(manager):
     ]
 
 
+@pytest.mark.needs("cancel_activity")
 def test_cancel_of_an_unknown_activity_is_rejected(manager):
     process_id = start(manager)
     decide(manager, CancelActivity("nothing-here"))
@@ -197,6 +202,7 @@ def run_one_activity_in_thread(manager: Manager) -> tuple[threading.Thread, list
     return thread, handled
 
 
+@pytest.mark.needs("cancel_activity")
 def test_cancel_activity_stops_a_running_activity_through_its_heartbeat(loop_manager):
     manager = loop_manager
     process_id = start(manager, workflow=LoopWorkflow)
@@ -216,6 +222,7 @@ def test_cancel_activity_stops_a_running_activity_through_its_heartbeat(loop_man
     assert result != ActivityCompleted("never canceled")
 
 
+@pytest.mark.needs("unanalysed")
 def test_cancel_process_stops_a_running_activity_and_the_worker_carries_on(loop_manager):
     manager = loop_manager
     process_id = start(manager, workflow=LoopWorkflow)

@@ -24,6 +24,9 @@ from pyworkflow.signal import Signal
 
 from .support import ManualWorkflow, ShortWorkflow, decide, news, no_tasks, start, take_decision
 
+# Every test here starts a child process.
+pytestmark = pytest.mark.needs("children")
+
 
 def start_parent_with_child(
     manager, child_policy: str = "ABANDON", workflow=ManualWorkflow, parent_workflow=ManualWorkflow

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pyworkflow.decision import CompleteProcess
 from pyworkflow.events import DecisionRejectedEvent, SignalEvent
 from pyworkflow.manager import Manager
@@ -15,6 +17,7 @@ class QuickWorkflow(Workflow):
         return CompleteProcess("done")
 
 
+@pytest.mark.needs("unanalysed")
 def test_a_signal_during_the_decision_keeps_the_process_open_for_another_look(backend):
     manager = Manager(backend, [QuickWorkflow])
     process_id = manager.start_process(Process(workflow=QuickWorkflow))

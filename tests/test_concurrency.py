@@ -6,6 +6,8 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from pyworkflow.decision import ScheduleActivity, SignalProcess
 from pyworkflow.exceptions import ProcessAlreadyOpenException
 
@@ -23,6 +25,7 @@ def run_threads(count: int, target) -> None:
         assert not thread.is_alive()
 
 
+@pytest.mark.needs("unanalysed")
 def test_racing_deciders_never_both_hold_a_decision_task_for_one_process(manager):
     process_id = start(manager)
     lock = threading.Lock()

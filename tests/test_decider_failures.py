@@ -151,6 +151,7 @@ def test_a_success_resets_the_backoff(flaky, clock):
     take_decision(flaky, process_id)
 
 
+@pytest.mark.needs("poll_by_workflow")
 def test_a_decider_that_does_not_know_the_workflow_leaves_the_task_to_one_that_does(backend):
     knows = Manager(backend, workflows=[FlakyWorkflow])
     stranger = Manager(backend)

@@ -132,6 +132,7 @@ def test_closing_decisions_set_status_and_result(manager, decision, result, stat
     assert no_tasks(manager)
 
 
+@pytest.mark.needs("closed_run_tasks")
 def test_closing_a_process_drops_its_scheduled_activities(manager):
     process_id = start(manager)
     decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))
@@ -140,6 +141,7 @@ def test_closing_a_process_drops_its_scheduled_activities(manager):
     assert manager.next_activity() is None
 
 
+@pytest.mark.needs("close_not_last")
 def test_a_closing_decision_must_be_last_and_nothing_is_written_otherwise(manager):
     process_id = start(manager)
     task = take_decision(manager, process_id)
@@ -182,6 +184,7 @@ def test_record_marker_is_a_note_and_schedules_nothing(manager):
     assert process.is_open
 
 
+@pytest.mark.needs("signal_external")
 def test_signal_process_reaches_another_process_and_wakes_its_decider(manager):
     sender = start(manager)
     receiver = start(manager)
@@ -196,6 +199,7 @@ def test_signal_process_reaches_another_process_and_wakes_its_decider(manager):
     assert manager.next_decision() is None
 
 
+@pytest.mark.needs("signal_external")
 def test_signal_to_an_unknown_or_closed_process_is_rejected_and_the_sender_told(manager):
     closed = start(manager)
     decide(manager, CompleteProcess(), process_id=closed)
@@ -215,6 +219,7 @@ def test_signal_to_an_unknown_or_closed_process_is_rejected_and_the_sender_told(
     assert types(manager.process_by_id(closed))[-1] == "decision"
 
 
+@pytest.mark.needs("cancel_external")
 def test_request_cancel_lets_the_target_decider_choose(manager):
     target = start(manager)
     decide(manager, process_id=target)
@@ -228,6 +233,7 @@ def test_request_cancel_lets_the_target_decider_choose(manager):
     assert manager.process_by_id(target).result == ProcessCanceled("as asked")
 
 
+@pytest.mark.needs("request_cancel")
 def test_request_cancel_through_the_manager_asks_the_decider(manager):
     process_id = start(manager)
     decide(manager)
@@ -238,6 +244,7 @@ def test_request_cancel_through_the_manager_asks_the_decider(manager):
     assert manager.process_by_id(process_id).is_open
 
 
+@pytest.mark.needs("named_rejection")
 def test_scheduling_an_unregistered_activity_is_rejected_and_reported(manager):
     process_id = start(manager)
     decide(manager, ScheduleActivity("Nope", id="n"))
@@ -261,6 +268,7 @@ def test_reusing_an_open_activity_id_is_rejected(manager):
 # -- continue as new -----------------------------------------------------------------------
 
 
+@pytest.mark.needs("continue_as_new")
 def test_continue_as_new_keeps_the_id_and_starts_a_fresh_history(manager):
     process_id = start(manager, input=1, tags=["t"])
     decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))
@@ -285,6 +293,7 @@ def test_continue_as_new_keeps_the_id_and_starts_a_fresh_history(manager):
     assert ActivityEvent(ActivityExecution("Echo", "a", 1), ActivityCompleted(1)) in old.history
 
 
+@pytest.mark.needs("continue_as_new")
 def test_continue_as_new_can_change_tags_and_drops_open_work(manager):
     process_id = start(manager, tags=["old"])
     decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))

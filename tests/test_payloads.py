@@ -66,6 +66,7 @@ def test_signal_data_json_cannot_carry_fails_and_writes_nothing(manager):
     assert manager.next_decision() is None
 
 
+@pytest.mark.needs("request_cancel")
 @pytest.mark.parametrize("call", ["cancel", "request_cancel", "terminate"])
 def test_details_json_cannot_carry_fail_and_leave_the_process_open(manager, call):
     process_id = start(manager)
@@ -92,6 +93,7 @@ def test_details_json_cannot_carry_fail_and_leave_the_process_open(manager, call
         (StartChildProcess(Process(workflow=ManualWorkflow, input={7})), "input"),
     ],
 )
+@pytest.mark.needs("field_path_messages")
 def test_decisions_with_payloads_json_cannot_carry_are_refused_whole(manager, decision, field):
     process_id = start(manager)
     task = take_decision(manager, process_id)
@@ -128,6 +130,7 @@ class SetWorkflow(Workflow):
     activities = [ReturnsASetActivity]
 
 
+@pytest.mark.needs("field_path_messages")
 def test_an_activity_returning_what_json_cannot_carry_is_reported_failed(backend):
     manager = Manager(backend, workflows=[SetWorkflow])
     process_id = start(manager, workflow=SetWorkflow)
@@ -168,6 +171,7 @@ def test_payloads_are_stored_as_json_would_carry_them(manager):
     assert task.process.history[-2].signal.data == {"n": [1]}
 
 
+@pytest.mark.needs("continue_as_new")
 def test_continue_as_new_tags_must_be_strings_too(manager):
     process_id = start(manager, tags=["a"])
     task = take_decision(manager, process_id)

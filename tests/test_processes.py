@@ -39,6 +39,7 @@ def test_a_caller_chosen_id_is_unique_among_open_processes(manager):
     assert manager.next_decision() is None  # the refused start scheduled nothing
 
 
+@pytest.mark.needs("id_reuse_runs")
 def test_an_id_is_reusable_once_its_process_closed(manager):
     start(manager, id="job", input="first")
     decide(manager, CompleteProcess("first"), process_id="job")
@@ -98,6 +99,7 @@ def test_processes_lists_open_ones_by_default(manager, populated):
     assert listed(manager, status="open") == listed(manager)
 
 
+@pytest.mark.needs("close_status_filter")
 def test_processes_filters_by_status(manager, populated):
     assert listed(manager, status="closed") == {
         populated["done"],
@@ -127,6 +129,7 @@ def test_processes_filters_by_tag(manager, populated):
     assert listed(manager, tag="green", status="all") == set()
 
 
+@pytest.mark.needs("close_status_filter")
 def test_listed_processes_carry_history_status_and_result(manager, populated):
     [done] = manager.processes(status="completed")
     assert done == manager.process_by_id(populated["done"])

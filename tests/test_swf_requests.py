@@ -39,6 +39,7 @@ from pyworkflow.events import (
     DecisionEvent,
     DecisionRejectedEvent,
     DecisionTimedOutEvent,
+    TimerEvent,
 )
 from pyworkflow.exceptions import InvalidDecisionError
 from pyworkflow.process import Process, ProcessFailed, ProcessTerminated
@@ -359,3 +360,32 @@ def test_failure_details_keep_a_marker_when_cut() -> None:
     text = failure_details("x" * (PAYLOAD * 2))
     assert len(text) <= PAYLOAD
     assert decode(text).endswith(TRUNCATED)
+
+
+def test_a_canceled_timer_reads_back_and_motos_spelling_never_breaks_a_history() -> None:
+    """SWF's TimerCanceled is the CancelTimer decision; moto's TimerCancelled reaches
+    us without attributes (botocore drops a key the SWF model lacks), so it maps to
+    nothing, and the events after it are still read."""
+    from pyworkflow.backend.swf.history import decode_history
+
+    started = {"decisionTaskCompletedEventId": 1}
+    events = [
+        event(1, "WorkflowExecutionStarted", workflowType={"name": "Foo", "version": "1.0"}),
+        event(2, "TimerStarted", timerId="a", startToFireTimeout="5", **started),
+        event(3, "TimerStarted", timerId="b", startToFireTimeout="5", **started),
+        event(4, "TimerStarted", timerId="c", startToFireTimeout="1", **started),
+        event(5, "TimerCanceled", timerId="a", startedEventId=2, **started),
+        {"eventId": 6, "eventType": "TimerCancelled", "eventTimestamp": T0},
+        event(7, "TimerFired", timerId="c", startedEventId=4),
+    ]
+    history = decode_history("p1", "r1", iter(events)).process().history
+    assert [e.type for e in history] == [
+        "process_started",
+        "decision",
+        "decision",
+        "decision",
+        "decision",
+        "timer",
+    ]
+    assert history[4] == DecisionEvent(CancelTimer("a"))
+    assert history[5] == TimerEvent(Timer(1, id="c"))

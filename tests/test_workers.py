@@ -113,6 +113,7 @@ def activity_result(manager: Manager, process_id: str) -> Any:
         ("raise timed out", ActivityTimedOut("upstream")),
     ],
 )
+@pytest.mark.needs("activity_canceled")
 def test_activity_outcomes_are_reported_as_results(manager, kind, expected):
     process_id = start(manager, workflow=WorkersWorkflow)
     decide(manager, ScheduleActivity(OutcomeActivity, id="o", input=kind))
@@ -130,6 +131,7 @@ def test_an_activity_that_raises_fails_with_the_traceback(manager):
     assert "Traceback" in result.details and "KeyError" in result.details
 
 
+@pytest.mark.needs("poll_by_activity")
 def test_a_worker_leaves_activities_it_has_no_code_for_to_one_that_has(backend):
     full = Manager(backend, workflows=[WorkersWorkflow])
     bare = Manager(backend)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from pyworkflow import rules
 from pyworkflow.activity import Activity, ActivityCanceled
 from pyworkflow.decision import CompleteProcess, RecordMarker
@@ -19,6 +21,7 @@ class WaitingWorkflow(DefaultWorkflow):
         return RecordMarker("waiting")
 
 
+@pytest.mark.needs("request_cancel")
 def test_default_workflow_agrees_to_a_cancel_request(backend):
     manager = Manager(backend, [WaitingWorkflow])
     process_id = manager.start_process(Process(workflow=WaitingWorkflow))
@@ -58,6 +61,7 @@ class PoliteWorkflow(RuleSetWorkflow):
         return CompleteProcess({"left_because": event.details})
 
 
+@pytest.mark.needs("request_cancel")
 def test_the_cancel_requested_rule_lets_a_workflow_choose_its_ending(backend):
     manager = Manager(backend, [PoliteWorkflow])
     process_id = manager.start_process(Process(workflow=PoliteWorkflow))
@@ -88,6 +92,7 @@ class CleanupWorkflow(DefaultWorkflow):
         return CleanupActivity
 
 
+@pytest.mark.needs("unanalysed")
 def test_a_heartbeat_after_the_process_closed_stops_the_activity_like_a_cancel(backend):
     manager = Manager(backend, [CleanupWorkflow])
     process_id = manager.start_process(Process(workflow=CleanupWorkflow))

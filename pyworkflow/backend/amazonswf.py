@@ -32,6 +32,7 @@ from ..engine import decision_backoff
 from ..events import DecisionFailedEvent
 from ..exceptions import (
     ProcessAlreadyOpenException,
+    ProcessClosedException,
     UnknownActivityException,
     UnknownDecisionException,
     UnknownProcessException,
@@ -155,6 +156,8 @@ class AmazonSWFBackend(Backend):
 
     def start_process(self, process: Process) -> str:
         process_id = process.id or str(uuid4())
+        if not all(isinstance(tag, str) for tag in process.tags):
+            raise ValueError(f"tags must be strings; got {process.tags!r}")
         if len(process.tags) > MAX_TAGS:
             raise limits.SWFLimitError(
                 f"tags: SWF takes at most {MAX_TAGS}; got {len(process.tags)}"
@@ -214,9 +217,13 @@ class AmazonSWFBackend(Backend):
         try:
             call(domain=self.domain, workflowId=process_id, **request)
         except Exception as error:
-            if error_code(error) == UNKNOWN:
-                raise UnknownProcessException(f"no open process with id {process_id!r}") from None
-            raise
+            if error_code(error) != UNKNOWN:
+                raise
+            # SWF answers the same fault for a closed run: tell them apart, as the
+            # other backends do, with one listing call on this failure path only.
+            if any(executions(self.client, self.domain, False, workflow_id=process_id)):
+                raise ProcessClosedException(f"process {process_id!r} is closed") from None
+            raise UnknownProcessException(f"no process with id {process_id!r}") from None
 
     # -- reading processes ------------------------------------------------------------------
 
@@ -229,7 +236,10 @@ class AmazonSWFBackend(Backend):
             for info in executions(self.client, self.domain, open_, workflow_id=process_id):
                 if open_:
                     return listed_process(info, self._read_run)
-                return self._read_run(process_id, info["execution"]["runId"]).process()
+                process = self._read_run(process_id, info["execution"]["runId"]).process()
+                # The listing has the tags even where a history's started event lacks them.
+                process.tags = process.tags or list(info.get("tagList") or [])
+                return process
         raise UnknownProcessException(f"no process with id {process_id!r}")
 
     def processes(

@@ -269,8 +269,11 @@ class _Decoder:
         timer = self.timers.pop(a["timerId"], None)
         return DecisionEvent(CancelTimer(timer.id if timer and timer.id else a["timerId"]), when)
 
-    # moto names it so; SWF says TimerCanceled.
-    on_TimerCancelled = on_TimerCanceled
+    def on_TimerCancelled(self, a: dict[str, Any], when: datetime) -> Event | None:
+        """moto's spelling of TimerCanceled. Its attributes travel under a key the SWF
+        API model does not know, so botocore drops them: with no timer id the event
+        says nothing we can map, and must not stop the rest of the history."""
+        return self.on_TimerCanceled(a, when) if "timerId" in a else None
 
     def on_CancelTimerFailed(self, a: dict[str, Any], when: datetime) -> Event:
         return self._rejected(CancelTimer(a["timerId"]), a, when)
