@@ -349,7 +349,9 @@ def measure(backends: list[str], settings: Settings) -> dict[Key, Cell]:
             # Alternate who goes first, so neither always meets a warmer machine.
             systems = SYSTEMS if round_ % 2 == 0 else SYSTEMS[::-1]
             for backend in backends:
-                storage = Storage(backend, Path(name), settings.server)
+                # A directory of its own: no file of an earlier round is reused.
+                directory = Path(tempfile.mkdtemp(dir=name))
+                storage = Storage(backend, directory, settings.server)
                 for workers in WORKER_SETS:
                     for system, run in systems:
                         cell = cells.setdefault((backend, system, workers), Cell())
