@@ -11,7 +11,8 @@ on its own).
 
 Counting hooks the drivers' own entry points: psycopg's ``Cursor.execute``
 (one message to the server and its answer, even when the text holds two
-statements) and the connection's ``_exec_command``, through which psycopg
+statements; in a pipeline, its end is the round trip) and the connection's
+``_exec_command``, through which psycopg
 sends the BEGIN, COMMIT and ROLLBACK it adds itself; and sqlite3 through a
 connection factory's ``execute``. The counts are exact for one process at
 a time; they include the workers' idle polls that found nothing (one per
@@ -115,6 +116,7 @@ def _counted() -> bool:
 def counting_psycopg(tally: Tally) -> Iterator[None]:
     base = psycopg.Connection.__mro__[1]
     command, execute = base._exec_command, psycopg.Cursor.execute
+    exit_pipeline = psycopg.Pipeline.__exit__
 
     def counted_command(connection: Any, *args: Any, **kwargs: Any) -> Any:
         # A BEGIN, COMMIT or ROLLBACK psycopg sends on its own: a round trip.
@@ -123,19 +125,28 @@ def counting_psycopg(tally: Tally) -> Iterator[None]:
         return command(connection, *args, **kwargs)
 
     def counted_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
-        # One message and its answer, however many statements the text holds.
+        # One message and its answer, however many statements the text holds; in
+        # a pipeline, the statements are answered together at its end.
         if tally.operation and _counted():
             tally.statements[tally.operation] += 1
-            tally.trips[tally.operation] += 1
+            if cursor.connection._pipeline is None:
+                tally.trips[tally.operation] += 1
         return execute(cursor, *args, **kwargs)
+
+    def counted_exit(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
+        if tally.operation and _counted():
+            tally.trips[tally.operation] += 1
+        return exit_pipeline(pipeline, *args, **kwargs)
 
     base._exec_command = counted_command  # type: ignore[method-assign]
     psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
+    psycopg.Pipeline.__exit__ = counted_exit  # type: ignore[method-assign]
     try:
         yield
     finally:
         base._exec_command = command  # type: ignore[method-assign]
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Pipeline.__exit__ = exit_pipeline  # type: ignore[method-assign]
 
 
 @contextmanager

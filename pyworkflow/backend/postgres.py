@@ -550,11 +550,14 @@ class _PostgresTransaction(SQLTransaction):
         if self._begun:
             micros, earliest = self._run(self._sql["server_time"], None).fetchone()
         else:
-            # A call's first statement, so BEGIN and it go in one round trip (a
-            # statement without parameters may follow another in one message).
-            cursor = self._connection.execute(f"{BEGIN}; {self._sql['server_time']}")
+            # A call's first statement: BEGIN and it are sent together in one
+            # pipeline and answered at its sync, one round trip, and the statement
+            # stays prepared (two statements in one simple query are parsed and
+            # planned by the server every time, which costs it more than the trip).
+            with self._connection.pipeline():
+                self._connection.execute(BEGIN)
+                cursor = self._connection.execute(self._sql["server_time"])
             self._begun = True
-            cursor.nextset()
             row = cursor.fetchone()
             assert row is not None
             micros, earliest = row
