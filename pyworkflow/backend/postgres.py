@@ -1,10 +1,12 @@
 """The PostgreSQL store: many worker processes on many machines, one shared database.
 
 Each engine call is one transaction at READ COMMITTED on the calling thread's
-own connection. The engine reads records, applies a rule, and writes them
-back; PostgreSQL alone would let two transactions read the same run, both
-change it, and the later write silently undo the earlier one (a signal lost
-under a decision completion, a deadline expired twice). So:
+own connection, begun explicitly (the connection is in autocommit mode) so
+that its BEGIN travels with its first statement. The engine reads records,
+applies a rule, and writes them back; PostgreSQL alone would let two
+transactions read the same run, both change it, and the later write silently
+undo the earlier one (a signal lost under a decision completion, a deadline
+expired twice). So:
 
 Locking. **A run's row is the lock for everything of that run**: its history,
 its activities and its timers are written only by a transaction holding the
