@@ -6,13 +6,17 @@ decision and an activity worker in this process, one step at a time, on
 PostgreSQL (a scratch database on the server the DSN names) and on SQLite (a
 scratch file), and prints per operation the statements sent and, on
 PostgreSQL, the round trips to the server (every exchange that waits for the
-server's answer: a statement, BEGIN, COMMIT, a pipeline's sync).
+server's answer: a statement, or a BEGIN, COMMIT or ROLLBACK psycopg sends
+on its own).
 
-Counting hooks the drivers' own entry points: psycopg's ``Connection.wait``
-(through which every exchange with the server passes) and ``Cursor.execute``,
-and sqlite3 through a connection factory's ``execute``. The counts are exact
-for one process at a time; they include the workers' idle polls that found
-nothing (one per operation that follows a commit by another).
+Counting hooks the drivers' own entry points: psycopg's ``Cursor.execute``
+(one message to the server and its answer, even when the text holds two
+statements; in a pipeline, its end is the round trip) and the connection's
+``_exec_command``, through which psycopg
+sends the BEGIN, COMMIT and ROLLBACK it adds itself; and sqlite3 through a
+connection factory's ``execute``. The counts are exact for one process at
+a time; they include the workers' idle polls that found nothing (one per
+operation that follows a commit by another).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import argparse
 import sqlite3
 import sys
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -101,27 +106,47 @@ class Tally:
         return call
 
 
+def _counted() -> bool:
+    """Whether an exchange is the counted calls' own: not the listener's, whose
+    thread waits for notifications beside them."""
+    return threading.current_thread() is threading.main_thread()
+
+
 @contextmanager
 def counting_psycopg(tally: Tally) -> Iterator[None]:
-    wait, execute = psycopg.Connection.wait, psycopg.Cursor.execute
+    base = psycopg.Connection.__mro__[1]
+    command, execute = base._exec_command, psycopg.Cursor.execute
+    exit_pipeline = psycopg.Pipeline.__exit__
 
-    def counted_wait(connection: Any, *args: Any, **kwargs: Any) -> Any:
-        if tally.operation and not connection.autocommit:
+    def counted_command(connection: Any, *args: Any, **kwargs: Any) -> Any:
+        # A BEGIN, COMMIT or ROLLBACK psycopg sends on its own: a round trip.
+        if tally.operation and _counted():
             tally.trips[tally.operation] += 1
-        return wait(connection, *args, **kwargs)
+        return command(connection, *args, **kwargs)
 
     def counted_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
-        if tally.operation and not cursor.connection.autocommit:
+        # One message and its answer, however many statements the text holds; in
+        # a pipeline, the statements are answered together at its end.
+        if tally.operation and _counted():
             tally.statements[tally.operation] += 1
+            if cursor.connection._pipeline is None:
+                tally.trips[tally.operation] += 1
         return execute(cursor, *args, **kwargs)
 
-    psycopg.Connection.wait = counted_wait  # type: ignore[method-assign]
+    def counted_exit(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
+        if tally.operation and _counted():
+            tally.trips[tally.operation] += 1
+        return exit_pipeline(pipeline, *args, **kwargs)
+
+    base._exec_command = counted_command  # type: ignore[method-assign]
     psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
+    psycopg.Pipeline.__exit__ = counted_exit  # type: ignore[method-assign]
     try:
         yield
     finally:
-        psycopg.Connection.wait = wait  # type: ignore[method-assign]
+        base._exec_command = command  # type: ignore[method-assign]
         psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+        psycopg.Pipeline.__exit__ = exit_pipeline  # type: ignore[method-assign]
 
 
 @contextmanager

@@ -1,10 +1,12 @@
 """The PostgreSQL store: many worker processes on many machines, one shared database.
 
 Each engine call is one transaction at READ COMMITTED on the calling thread's
-own connection. The engine reads records, applies a rule, and writes them
-back; PostgreSQL alone would let two transactions read the same run, both
-change it, and the later write silently undo the earlier one (a signal lost
-under a decision completion, a deadline expired twice). So:
+own connection, begun explicitly (the connection is in autocommit mode) so
+that its BEGIN travels with its first statement. The engine reads records,
+applies a rule, and writes them back; PostgreSQL alone would let two
+transactions read the same run, both change it, and the later write silently
+undo the earlier one (a signal lost under a decision completion, a deadline
+expired twice). So:
 
 Locking. **A run's row is the lock for everything of that run**: its history,
 its activities and its timers are written only by a transaction holding the
@@ -103,6 +105,9 @@ UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "57P05", "57014", "53
 EVERYBODY = "*"
 # The listener wakes this often to see whether its store was closed.
 LISTEN_POLL = 0.25
+# Connections are in autocommit mode and begin each transaction themselves.
+BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
+BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _WRITES = ("insert_", "update_", "delete_")
 LOG = logging.getLogger("pyworkflow.backend.postgres")
@@ -189,14 +194,13 @@ class PostgresStore:
 
     # -- connections -----------------------------------------------------------------
 
-    def _connect(self, autocommit: bool = False) -> psycopg.Connection[Any]:
+    def _connect(self) -> psycopg.Connection[Any]:
+        """An autocommit connection: every transaction is begun explicitly, so that
+        its ``BEGIN`` travels with its first statement instead of alone."""
         try:
-            connection = psycopg.connect(self._conninfo, autocommit=autocommit)
+            return psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.Error as error:
             raise self._connect_error(error) from None
-        if not autocommit:
-            connection.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
-        return connection
 
     def _connection(self) -> psycopg.Connection[Any]:
         return self._connections.get()
@@ -286,18 +290,17 @@ class PostgresStore:
         tables that the lock's holder created meanwhile ("already exists")."""
         target = self.schema or "public"
         key = _lock_key(f"pyworkflow.schema.{target}")
-        connection.commit()
         connection.execute("SELECT pg_advisory_lock(%s)", (key,))
-        connection.commit()
         try:
             return self._migrate_locked(connection)
         finally:
             with contextlib.suppress(psycopg.Error):
                 connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
-                connection.commit()
 
     def _migrate_locked(self, connection: psycopg.Connection[Any]) -> str:
         try:
+            # The migration commits whole or not at all.
+            connection.execute(BEGIN)
             if self.schema is not None:
                 connection.execute(
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
@@ -341,7 +344,7 @@ class PostgresStore:
         never skips a run because somebody is watching it."""
         connection = self._connection()
         try:
-            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            connection.execute(BEGIN_SNAPSHOT)
             return work(SQLTransaction(connection.execute, self._read_statements))
         except psycopg.Error as error:
             raise self._error(error) from None
@@ -352,10 +355,9 @@ class PostgresStore:
         connection = self._connection()
         try:
             with self._watchdog.guard(connection):
+                # One statement, outside any transaction: one round trip.
                 row = connection.execute(self._statements["earliest_due"]).fetchone()
-                connection.commit()
         except psycopg.Error as error:
-            _rollback(connection)
             raise self._error(error) from None
         return None if row is None else from_micros(row[0])
 
@@ -411,7 +413,7 @@ class PostgresStore:
             if listener is not None and listener.pid != os.getpid():
                 # Forked: the parent's listener and its condition are not ours.
                 self._changed = threading.Condition()
-            connection = self._connect(autocommit=True)
+            connection = self._connect()
             try:
                 connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             except psycopg.Error as error:
@@ -444,9 +446,7 @@ class PostgresStore:
         params = {"key": self._purge_key}
         try:
             row = connection.execute(self._statements["try_purge_lock"], params).fetchone()
-            connection.commit()
         except psycopg.Error as error:
-            _rollback(connection)
             raise self._error(error) from None
         got = bool(row and row[0])
         try:
@@ -455,7 +455,6 @@ class PostgresStore:
             if got:
                 with contextlib.suppress(psycopg.Error):
                     connection.execute(self._statements["purge_unlock"], params)
-                    connection.commit()
 
     def vacuum(self) -> bool:
         """Nothing to ask: autovacuum makes deleted rows' space reusable, and a full
@@ -531,8 +530,13 @@ class _PostgresTransaction(SQLTransaction):
         # The server time and earliest deadline read together by now(), if it ran.
         self._earliest: tuple[int, int | None] | None = None
         self.wrote = False
+        # Whether BEGIN was sent: it goes with the first statement when it can.
+        self._begun = False
 
     def _run(self, query: str, params: Any) -> Any:
+        if not self._begun:
+            self._connection.execute(BEGIN)
+            self._begun = True
         cursor = self._connection.execute(query, params)
         if query in self._write_statements and cursor.rowcount > 0:
             self.wrote = True
@@ -545,7 +549,20 @@ class _PostgresTransaction(SQLTransaction):
     def now(self) -> datetime | None:
         """The server's clock: workers and clients on machines whose clocks differ
         then agree on every deadline and timer."""
-        micros, earliest = self._run(self._sql["server_time"], None).fetchone()
+        if self._begun:
+            micros, earliest = self._run(self._sql["server_time"], None).fetchone()
+        else:
+            # A call's first statement: BEGIN and it are sent together in one
+            # pipeline and answered at its sync, one round trip, and the statement
+            # stays prepared (two statements in one simple query are parsed and
+            # planned by the server every time, which costs it more than the trip).
+            with self._connection.pipeline():
+                self._connection.execute(BEGIN)
+                cursor = self._connection.execute(self._sql["server_time"])
+            self._begun = True
+            row = cursor.fetchone()
+            assert row is not None
+            micros, earliest = row
         self._earliest = (micros, earliest)
         return from_micros(micros)
 
