@@ -68,7 +68,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ..clock import Clock
 from ..engine import Engine
-from ..engine.records import ActivityRecord, ProcessRecord, TimerRecord
+from ..engine.records import ActivityRecord, ProcessRecord
 from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
@@ -77,7 +77,7 @@ from ..exceptions import (
 )
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
-from ._sql.rows import activity_from_row, from_micros, to_micros
+from ._sql.rows import activity_from_row, from_micros
 from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
@@ -526,7 +526,6 @@ class _PostgresTransaction(SQLTransaction):
         self.task_lists: set[str] = set()
         self._locked: set[str] = set()
         # The moment the sweep last found nothing due at, in microseconds.
-        self._nothing_due_at: int | None = None
         # The server time and earliest deadline read together by now(), if it ran.
         self._earliest: tuple[int, int | None] | None = None
         self.wrote = False
@@ -602,29 +601,11 @@ class _PostgresTransaction(SQLTransaction):
         self._lock_run(run_id)
         return super().get_activity(run_id, activity_id)
 
-    def _nothing_due(self, now: datetime) -> bool:
-        """Whether nothing at all is due at ``now``: then the sweep's three queries,
-        each of which would find nothing, are answered by this one."""
-        micros = to_micros(now)
-        if self._nothing_due_at != micros:
-            earliest: int | None
-            if self._earliest is not None and self._earliest[0] == micros:
-                earliest = self._earliest[1]
-            else:
-                earliest = self._run(self._sql["earliest_sweep"], None).fetchone()[0]
-            if earliest is not None and micros is not None and earliest <= micros:
-                return False
-            self._nothing_due_at = micros
-        return True
-
-    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
-        return [] if self._nothing_due(now) else super().due_activities(now, limit)
-
-    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
-        return [] if self._nothing_due(now) else super().due_timers(now, limit)
-
-    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
-        return [] if self._nothing_due(now) else super().due_runs(now, limit)
+    def _earliest_deadline(self, micros: int) -> int | None:
+        """Read with the server's time at the start of the call, when it was."""
+        if self._earliest is not None and self._earliest[0] == micros:
+            return self._earliest[1]
+        return super()._earliest_deadline(micros)
 
     def next_activity(
         self,

@@ -64,7 +64,6 @@ from typing import TypeVar
 
 from ..clock import Clock
 from ..engine import Engine
-from ..engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
@@ -74,7 +73,7 @@ from ..exceptions import (
 from ._file_watch import FileWatch
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections
-from ._sql.rows import from_micros, to_micros
+from ._sql.rows import from_micros
 from ._sql.transaction import SQLTransaction
 
 SCHEMA_VERSION = 3
@@ -499,7 +498,7 @@ class _Transaction:
             self._changes = self._connection.total_changes
         except sqlite3.Error as error:
             raise self._store._error(error) from None
-        return _SweepingTransaction(self._connection.execute, self._store._statements)
+        return SQLTransaction(self._connection.execute, self._store._statements)
 
     def __exit__(
         self,
@@ -524,31 +523,6 @@ class _Transaction:
         if connection.total_changes != self._changes:
             self._store._last_change = time.monotonic()
             self._store._tend_wal()
-
-
-class _SweepingTransaction(SQLTransaction):
-    """A write transaction whose sweep of due work costs one statement when nothing
-    is due, the common case, instead of one per kind of deadline."""
-
-    _nothing_due_at: int | None = None
-
-    def _nothing_due(self, now: datetime) -> bool:
-        micros = to_micros(now)
-        if self._nothing_due_at != micros:
-            earliest = self._one("earliest_sweep", {})[0]
-            if earliest is not None and earliest <= micros:
-                return False
-            self._nothing_due_at = micros
-        return True
-
-    def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
-        return [] if self._nothing_due(now) else super().due_activities(now, limit)
-
-    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
-        return [] if self._nothing_due(now) else super().due_timers(now, limit)
-
-    def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
-        return [] if self._nothing_due(now) else super().due_runs(now, limit)
 
 
 def _rollback(connection: sqlite3.Connection) -> None:

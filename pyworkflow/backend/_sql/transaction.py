@@ -16,6 +16,8 @@ from ...engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ...events import Event
 from ...observe import PublishedEvent
 from .rows import (
+    EPOCH,
+    MICROSECOND,
     activity_from_row,
     activity_params,
     encode_json,
@@ -36,6 +38,8 @@ class SQLTransaction:
         # The last event number of each run appended to in this transaction.
         self._last_event: dict[str, int] = {}
         self.appended: list[PublishedEvent] = []
+        # The moment at which nothing was found due, so the sweep asks once a call.
+        self._nothing_due_at: int | None = None
 
     def _one(self, name: str, params: Any) -> Any:
         return self._execute(self._sql[name], params).fetchone()
@@ -165,15 +169,37 @@ class SQLTransaction:
         row = self._one("next_activity", params)
         return None if row is None else activity_from_row(row)
 
+    # The sweep of due work: one statement answers "nothing is due", the common
+    # case, instead of one query per kind of deadline.
+
+    def _earliest_deadline(self, micros: int) -> int | None:
+        """The earliest deadline, timer or delayed decision of any run, in micros."""
+        return self._one("earliest_sweep", {})[0]
+
+    def _nothing_due(self, now: datetime) -> bool:
+        micros = (now - EPOCH) // MICROSECOND
+        if self._nothing_due_at != micros:
+            earliest = self._earliest_deadline(micros)
+            if earliest is not None and earliest <= micros:
+                return False
+            self._nothing_due_at = micros
+        return True
+
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
+        if self._nothing_due(now):
+            return []
         rows = self._all("due_runs", {"now": to_micros(now), "limit": limit})
         return [run_from_row(row) for row in rows]
 
     def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
+        if self._nothing_due(now):
+            return []
         rows = self._all("due_activities", {"now": to_micros(now), "limit": limit})
         return [activity_from_row(row) for row in rows]
 
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        if self._nothing_due(now):
+            return []
         rows = self._all("due_timers", {"now": to_micros(now), "limit": limit})
         return [timer_from_row(row) for row in rows]
 
