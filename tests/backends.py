@@ -119,33 +119,12 @@ LACKS: dict[str, dict[str, str]] = {
             f"{MOTO} mishandles closeStatusFilter (compares the filter with a string "
             "and removes from the list it iterates)"
         ),
+        "retention": (
+            "SWF owns retention: it keeps closed runs for the domain's retention period, "
+            "and the backend's purge is not supported there"
+        ),
         "unanalysed": "fails against SWF on moto for a cause not analysed yet (open gap)",
     },
-}
-
-
-# Modules whose tests have been run against SWF on moto and marked with what they
-# need; the others skip SWF until they are.
-SWF_CHECKED = {
-    "test_children",
-    "test_close_with_unseen_events",
-    "test_closed",
-    "test_concurrency",
-    "test_history",
-    "test_ids",
-    "test_registration",
-    "test_seed_example",
-    "test_worker_robustness",
-    "test_workers",
-    "test_workflow_conveniences",
-    "test_cancel",
-    "test_decider_failures",
-    "test_decisions",
-    "test_payloads",
-    "test_processes",
-    "test_retries",
-    "test_signals_timers",
-    "test_workflows",
 }
 
 

@@ -9,7 +9,7 @@ from pyworkflow.backend.base import Backend
 from pyworkflow.clock import ManualClock
 from pyworkflow.manager import Manager
 
-from .backends import BACKENDS, SWF_CHECKED, BackendFactory, lacking
+from .backends import BACKENDS, BackendFactory, lacking
 from .support import ALL_WORKFLOWS
 
 
@@ -20,9 +20,6 @@ def backend_factory(request: pytest.FixtureRequest, tmp_path) -> Iterator[Backen
     if "clock" in _own_arguments(request.node):
         needs.add("manual_clock")
     reasons = lacking(request.param, needs)
-    module = request.node.module.__name__.rsplit(".", 1)[-1]
-    if request.param == "swf" and module not in SWF_CHECKED:
-        reasons.append("this module is not yet run against SWF on moto")
     if reasons:
         pytest.skip(f"{request.param}: {'; '.join(reasons)}")
     made: list[Backend] = []

@@ -89,6 +89,7 @@ def value(families: dict[str, Any], sample_name: str, **labels: str) -> float | 
     return None
 
 
+@pytest.mark.needs("activity_canceled")
 def test_a_scrape_counts_tasks_by_kind_name_and_outcome(backend, metrics):
     manager = Manager(backend, workflows=[MeteredWorkflow])
     workers = [DecisionWorker(manager, hooks=[metrics]), ActivityWorker(manager, hooks=[metrics])]

@@ -15,6 +15,7 @@ def finish(manager, process_id, decision):
     manager.complete_task(take_decision(manager, process_id), decision)
 
 
+@pytest.mark.needs("id_reuse_runs")
 def test_runs_of_a_reused_id_oldest_first(manager):
     manager.start_process(Process(workflow=ManualWorkflow, id="order-1", input=1))
     finish(manager, "order-1", CompleteProcess("first"))
@@ -28,6 +29,7 @@ def test_runs_of_a_reused_id_oldest_first(manager):
     assert runs[0].history[0].type == "process_started"
 
 
+@pytest.mark.needs("continue_as_new")
 def test_continue_as_new_adds_a_run(manager):
     manager.start_process(Process(workflow=ManualWorkflow, id="loop", input=1))
     finish(manager, "loop", ContinueAsNew(input=2))

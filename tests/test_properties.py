@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -380,6 +381,7 @@ def make_machine(backend_factory):
     return WorkflowMachine
 
 
+@pytest.mark.needs("cancel_activity", "request_cancel")
 def test_random_interleavings_keep_the_invariants(backend_factory):
     run_state_machine_as_test(
         make_machine(backend_factory),

@@ -28,6 +28,10 @@ def close(manager: Manager, process_id: str, result: Any = None) -> None:
     decide(manager, CompleteProcess(result), process_id=process_id)
 
 
+# Every test here purges, or steers the clock purges read.
+pytestmark = pytest.mark.needs("retention")
+
+
 def ids(manager: Manager, status: str = "all") -> set[str]:
     return {process.id for process in manager.processes(status=status)}
 

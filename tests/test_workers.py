@@ -109,11 +109,14 @@ def activity_result(manager: Manager, process_id: str) -> Any:
     [
         ("return", ActivityCompleted({"ok": True})),
         ("raise failed", ActivityFailed("told to fail", "why")),
-        ("return canceled", ActivityCanceled("gave up")),
+        pytest.param(
+            "return canceled",
+            ActivityCanceled("gave up"),
+            marks=pytest.mark.needs("activity_canceled"),
+        ),
         ("raise timed out", ActivityTimedOut("upstream")),
     ],
 )
-@pytest.mark.needs("activity_canceled")
 def test_activity_outcomes_are_reported_as_results(manager, kind, expected):
     process_id = start(manager, workflow=WorkersWorkflow)
     decide(manager, ScheduleActivity(OutcomeActivity, id="o", input=kind))
