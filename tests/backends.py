@@ -119,7 +119,10 @@ LACKS: dict[str, dict[str, str]] = {
             f"{MOTO} mishandles closeStatusFilter (compares the filter with a string "
             "and removes from the list it iterates)"
         ),
-        "unanalysed": "fails against SWF on moto for a cause not analysed yet (open gap)",
+        "unhandled_decision": (
+            f"{MOTO} never refuses a closing decision with UNHANDLED_DECISION when events "
+            "arrived during the decision"
+        ),
     },
 }
 

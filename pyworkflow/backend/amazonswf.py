@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import uuid4
 
+from .._ids import as_id
 from ..activity import (
     ActivityCanceled,
     ActivityCompleted,
@@ -155,7 +156,7 @@ class AmazonSWFBackend(Backend):
     # -- steering processes ---------------------------------------------------------------
 
     def start_process(self, process: Process) -> str:
-        process_id = process.id or str(uuid4())
+        process_id = as_id(process.id, "process id", ValueError) or str(uuid4())
         if not all(isinstance(tag, str) for tag in process.tags):
             raise ValueError(f"tags must be strings; got {process.tags!r}")
         if len(process.tags) > MAX_TAGS:
