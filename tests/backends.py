@@ -110,10 +110,6 @@ LACKS: dict[str, dict[str, str]] = {
             "the SWF backend's payload errors name the field, not the decision's position "
             "or the result's path as the engine's do (open gap)"
         ),
-        "retry_policy_storage": (
-            "the SWF mapping does not yet carry a per-call retry policy through "
-            "ScheduleActivityTask (open gap)"
-        ),
         "id_reuse_runs": f"{MOTO} keeps only the latest run of a reused workflow id",
         "close_status_filter": (
             f"{MOTO} mishandles closeStatusFilter (compares the filter with a string "

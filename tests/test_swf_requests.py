@@ -43,6 +43,7 @@ from pyworkflow.events import (
 )
 from pyworkflow.exceptions import InvalidDecisionError
 from pyworkflow.process import Process, ProcessFailed, ProcessTerminated
+from pyworkflow.retry import RetryPolicy
 from pyworkflow.task import ActivityTask, DecisionTask
 
 DOMAIN = "orders"
@@ -78,7 +79,9 @@ def test_every_decision_is_a_valid_swf_decision(stubbed) -> None:
     backend, stubber = stubbed
     child = Process(workflow="Child", id="c1", input=0, tags=["t"])
     decisions = [
-        ScheduleActivity("Multiplication", id="a1", category="fast", input=[]),
+        ScheduleActivity(
+            "Multiplication", id="a1", category="fast", input=[], retry=RetryPolicy(max_attempts=2)
+        ),
         CancelActivity("a1"),
         StartChildProcess(child, child_policy="TERMINATE"),
         Timer(1.5, data={"k": 1}, id="tm"),
@@ -110,6 +113,8 @@ def test_every_decision_is_a_valid_swf_decision(stubbed) -> None:
         "FailWorkflowExecution",
         "CancelWorkflowExecution",
     ]
+    control = sent[0]["decisions"][0]["scheduleActivityTaskDecisionAttributes"]["control"]
+    assert '"max_attempts":2' in control
 
 
 def test_encoded_attributes(stubbed) -> None:

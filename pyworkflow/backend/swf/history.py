@@ -231,8 +231,11 @@ class _Decoder:
             a["activityType"]["name"], a["activityId"], decode(a.get("input"))
         )
         self.scheduled[self.event_id] = execution
+        control = decode(a.get("control"))
+        retry = control.get("retry") if isinstance(control, dict) else None
         return DecisionEvent(
-            ScheduleActivity(execution.activity, execution.id, None, execution.input), when
+            ScheduleActivity(execution.activity, execution.id, None, execution.input, retry),
+            when,
         )
 
     def on_ScheduleActivityTaskFailed(self, a: dict[str, Any], when: datetime) -> Event:
