@@ -103,9 +103,6 @@ LACKS: dict[str, dict[str, str]] = {
         ),
         "poll_by_activity": "SWF hands out activity tasks by task list only, not by activity",
         "poll_by_workflow": "SWF hands out decision tasks by task list only, not by workflow",
-        "named_rejection": (
-            "SWF reports a rejected decision's cause only (e.g. ACTIVITY_TYPE_DOES_NOT_EXIST)"
-        ),
         "field_path_messages": (
             "the SWF backend's payload errors name the field, not the decision's position "
             "or the result's path as the engine's do (open gap)"
