@@ -103,10 +103,6 @@ LACKS: dict[str, dict[str, str]] = {
         ),
         "poll_by_activity": "SWF hands out activity tasks by task list only, not by activity",
         "poll_by_workflow": "SWF hands out decision tasks by task list only, not by workflow",
-        "field_path_messages": (
-            "the SWF backend's payload errors name the field, not the decision's position "
-            "or the result's path as the engine's do (open gap)"
-        ),
         "id_reuse_runs": f"{MOTO} keeps only the latest run of a reused workflow id",
         "close_status_filter": (
             f"{MOTO} mishandles closeStatusFilter (compares the filter with a string "
