@@ -103,17 +103,6 @@ LACKS: dict[str, dict[str, str]] = {
         ),
         "poll_by_activity": "SWF hands out activity tasks by task list only, not by activity",
         "poll_by_workflow": "SWF hands out decision tasks by task list only, not by workflow",
-        "named_rejection": (
-            "SWF reports a rejected decision's cause only (e.g. ACTIVITY_TYPE_DOES_NOT_EXIST)"
-        ),
-        "field_path_messages": (
-            "the SWF backend's payload errors name the field, not the decision's position "
-            "or the result's path as the engine's do (open gap)"
-        ),
-        "retry_policy_storage": (
-            "the SWF mapping does not yet carry a per-call retry policy through "
-            "ScheduleActivityTask (open gap)"
-        ),
         "id_reuse_runs": f"{MOTO} keeps only the latest run of a reused workflow id",
         "close_status_filter": (
             f"{MOTO} mishandles closeStatusFilter (compares the filter with a string "
@@ -123,7 +112,10 @@ LACKS: dict[str, dict[str, str]] = {
             "SWF owns retention: it keeps closed runs for the domain's retention period, "
             "and the backend's purge is not supported there"
         ),
-        "unanalysed": "fails against SWF on moto for a cause not analysed yet (open gap)",
+        "unhandled_decision": (
+            f"{MOTO} never refuses a closing decision with UNHANDLED_DECISION when events "
+            "arrived during the decision"
+        ),
     },
 }
 

@@ -222,7 +222,7 @@ def test_cancel_activity_stops_a_running_activity_through_its_heartbeat(loop_man
     assert result != ActivityCompleted("never canceled")
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("activity_canceled")
 def test_cancel_process_stops_a_running_activity_and_the_worker_carries_on(loop_manager):
     manager = loop_manager
     process_id = start(manager, workflow=LoopWorkflow)

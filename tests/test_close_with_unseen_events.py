@@ -17,7 +17,7 @@ class QuickWorkflow(Workflow):
         return CompleteProcess("done")
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("unhandled_decision")
 def test_a_signal_during_the_decision_keeps_the_process_open_for_another_look(backend):
     manager = Manager(backend, [QuickWorkflow])
     process_id = manager.start_process(Process(workflow=QuickWorkflow))

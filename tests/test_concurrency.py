@@ -25,7 +25,7 @@ def run_threads(count: int, target) -> None:
         assert not thread.is_alive()
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("signal_external")
 def test_racing_deciders_never_both_hold_a_decision_task_for_one_process(manager):
     process_id = start(manager)
     lock = threading.Lock()

@@ -244,7 +244,6 @@ def test_request_cancel_through_the_manager_asks_the_decider(manager):
     assert manager.process_by_id(process_id).is_open
 
 
-@pytest.mark.needs("named_rejection")
 def test_scheduling_an_unregistered_activity_is_rejected_and_reported(manager):
     process_id = start(manager)
     decide(manager, ScheduleActivity("Nope", id="n"))

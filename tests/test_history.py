@@ -165,7 +165,7 @@ def test_unseen_events_after_an_empty_decision(manager):
     assert news(task.process) == [SignalEvent(Signal("one"))]
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("cancel_activity")
 def test_unfinished_activities_lists_scheduled_executions_without_a_result(manager):
     process_id = start(manager)
     decide(

@@ -19,7 +19,7 @@ from pyworkflow.process import Process
 from .support import EchoActivity, ManualWorkflow, decide, start, take_decision
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("cancel_activity")
 def test_an_integer_activity_id_is_its_string_form_on_every_backend(manager):
     process_id = start(manager)
     decide(manager, ScheduleActivity(EchoActivity, id=1, input="x"))
@@ -67,7 +67,6 @@ def test_a_value_no_id_can_be_is_refused_where_it_is_passed(make):
         make()
 
 
-@pytest.mark.needs("unanalysed")
 def test_a_process_id_no_id_can_be_is_refused_before_anything_is_written(manager):
     with pytest.raises(ValueError, match="process id must be a string or an integer"):
         manager.start_process(Process(workflow=ManualWorkflow, id=2.5))

@@ -99,7 +99,6 @@ def test_details_json_cannot_carry_fail_and_leave_the_process_open(manager, call
         (StartChildProcess(Process(workflow=ManualWorkflow, input={7})), "input"),
     ],
 )
-@pytest.mark.needs("field_path_messages")
 def test_decisions_with_payloads_json_cannot_carry_are_refused_whole(manager, decision, field):
     process_id = start(manager)
     task = take_decision(manager, process_id)
@@ -136,7 +135,6 @@ class SetWorkflow(Workflow):
     activities = [ReturnsASetActivity]
 
 
-@pytest.mark.needs("field_path_messages")
 def test_an_activity_returning_what_json_cannot_carry_is_reported_failed(backend):
     manager = Manager(backend, workflows=[SetWorkflow])
     process_id = start(manager, workflow=SetWorkflow)

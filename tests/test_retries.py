@@ -212,7 +212,6 @@ def test_canceling_the_process_stops_a_pending_retry(flaky, clock):
     assert flaky.process_by_id(process_id).status == ProcessStatus.CANCELED
 
 
-@pytest.mark.needs("retry_policy_storage")
 def test_a_per_call_policy_survives_storage(backend):
     policy = RetryPolicy(max_attempts=4, initial_interval=0.5, non_retryable=["ValueError"])
 

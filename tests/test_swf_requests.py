@@ -43,6 +43,7 @@ from pyworkflow.events import (
 )
 from pyworkflow.exceptions import InvalidDecisionError
 from pyworkflow.process import Process, ProcessFailed, ProcessTerminated
+from pyworkflow.retry import RetryPolicy
 from pyworkflow.task import ActivityTask, DecisionTask
 
 DOMAIN = "orders"
@@ -78,7 +79,9 @@ def test_every_decision_is_a_valid_swf_decision(stubbed) -> None:
     backend, stubber = stubbed
     child = Process(workflow="Child", id="c1", input=0, tags=["t"])
     decisions = [
-        ScheduleActivity("Multiplication", id="a1", category="fast", input=[]),
+        ScheduleActivity(
+            "Multiplication", id="a1", category="fast", input=[], retry=RetryPolicy(max_attempts=2)
+        ),
         CancelActivity("a1"),
         StartChildProcess(child, child_policy="TERMINATE"),
         Timer(1.5, data={"k": 1}, id="tm"),
@@ -86,17 +89,21 @@ def test_every_decision_is_a_valid_swf_decision(stubbed) -> None:
         RecordMarker("m", details=""),
         SignalProcess("p2", "go", data=0),
         RequestCancelProcess("p3"),
+    ]
+    # a closing decision must come last, so each is sent after the others in turn
+    closers = [
         ContinueAsNew(input=[1], tags=["x"]),
         CompleteProcess(0),
         FailProcess("why", "details"),
         CancelProcess("bye"),
     ]
-    stubber.add_response(
-        "respond_decision_task_completed", {}, {"taskToken": TOKEN, "decisions": ANY}
-    )
     sent = capture(backend, "RespondDecisionTaskCompleted")
-    backend.complete_decision_task(decision_task(), decisions)
-    assert [d["decisionType"] for d in sent[0]["decisions"]] == [
+    for closer in closers:
+        stubber.add_response(
+            "respond_decision_task_completed", {}, {"taskToken": TOKEN, "decisions": ANY}
+        )
+        backend.complete_decision_task(decision_task(), [*decisions, closer])
+    opening = [
         "ScheduleActivityTask",
         "RequestCancelActivityTask",
         "StartChildWorkflowExecution",
@@ -105,11 +112,18 @@ def test_every_decision_is_a_valid_swf_decision(stubbed) -> None:
         "RecordMarker",
         "SignalExternalWorkflowExecution",
         "RequestCancelExternalWorkflowExecution",
-        "ContinueAsNewWorkflowExecution",
-        "CompleteWorkflowExecution",
-        "FailWorkflowExecution",
-        "CancelWorkflowExecution",
     ]
+    assert [[d["decisionType"] for d in call["decisions"]] for call in sent] == [
+        [*opening, closing]
+        for closing in (
+            "ContinueAsNewWorkflowExecution",
+            "CompleteWorkflowExecution",
+            "FailWorkflowExecution",
+            "CancelWorkflowExecution",
+        )
+    ]
+    control = sent[0]["decisions"][0]["scheduleActivityTaskDecisionAttributes"]["control"]
+    assert '"max_attempts":2' in control
 
 
 def test_encoded_attributes(stubbed) -> None:

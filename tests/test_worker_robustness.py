@@ -6,8 +6,6 @@ import logging
 import sys
 from typing import Any
 
-import pytest
-
 from pyworkflow.activity import Activity, ActivityFailed
 from pyworkflow.backend.blinker import BlinkerBackend
 from pyworkflow.backend.memory import MemoryBackend
@@ -53,7 +51,6 @@ def test_sys_exit_in_an_activity_fails_the_activity_and_the_worker_goes_on(backe
     assert completed.result == "still here"
 
 
-@pytest.mark.needs("unanalysed")
 def test_a_refused_result_is_logged_as_refused_not_as_done(backend, caplog):
     manager = Manager(backend, [RobustnessWorkflow])
     process_id = start(manager, workflow=RobustnessWorkflow)

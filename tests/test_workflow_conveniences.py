@@ -92,7 +92,7 @@ class CleanupWorkflow(DefaultWorkflow):
         return CleanupActivity
 
 
-@pytest.mark.needs("unanalysed")
+@pytest.mark.needs("activity_canceled")
 def test_a_heartbeat_after_the_process_closed_stops_the_activity_like_a_cancel(backend):
     manager = Manager(backend, [CleanupWorkflow])
     process_id = manager.start_process(Process(workflow=CleanupWorkflow))

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import uuid4
 
+from .._ids import as_id
 from ..activity import (
     ActivityCanceled,
     ActivityCompleted,
@@ -28,7 +29,7 @@ from ..activity import (
 )
 from ..decision import Decision, RecordMarker, Timer
 from ..defaults import Defaults
-from ..engine import decision_backoff
+from ..engine import check_decisions, checked_result, decision_backoff
 from ..events import DecisionFailedEvent
 from ..exceptions import (
     ProcessAlreadyOpenException,
@@ -155,7 +156,7 @@ class AmazonSWFBackend(Backend):
     # -- steering processes ---------------------------------------------------------------
 
     def start_process(self, process: Process) -> str:
-        process_id = process.id or str(uuid4())
+        process_id = as_id(process.id, "process id", ValueError) or str(uuid4())
         if not all(isinstance(tag, str) for tag in process.tags):
             raise ValueError(f"tags must be strings; got {process.tags!r}")
         if len(process.tags) > MAX_TAGS:
@@ -416,6 +417,8 @@ class AmazonSWFBackend(Backend):
 
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
         token = task.context["token"]
+        if isinstance(result, ActivityResult):
+            result = checked_result(result)
         if isinstance(result, ActivityCompleted):
             call, request = (
                 self.client.respond_activity_task_completed,
@@ -458,7 +461,7 @@ class AmazonSWFBackend(Backend):
     ) -> None:
         if isinstance(decisions, Decision):
             decisions = [decisions]
-        encoded = encode_all(decisions, self._version, self._version)
+        encoded = encode_all(check_decisions(decisions), self._version, self._version)
         self._respond_decisions(task, encoded)
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:

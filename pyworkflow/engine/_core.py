@@ -549,7 +549,7 @@ class Engine(Backend):
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
         if not isinstance(result, ActivityResult):
             raise TypeError(f"an activity result is needed, not {type(result).__name__}")
-        result = _with_payloads(result, {name: f"result.{name}" for name in result._fields})
+        result = checked_result(result)
 
         def complete(tx: Transaction, now: datetime) -> None:
             activity = self._held_activity(tx, task, now)
@@ -871,6 +871,18 @@ def _with_payloads(value: V, labels: dict[str, str]) -> V:
     for name, label in labels.items():
         setattr(copied, name, check_payload(getattr(value, name), label))
     return copied
+
+
+def checked_result(result: ActivityResult) -> ActivityResult:
+    """``result`` with its payloads as JSON carries them, or an error naming the
+    failing path (``result.result``); every backend reports an activity the same way."""
+    return _with_payloads(result, {name: f"result.{name}" for name in result._fields})
+
+
+def check_decisions(decisions: Sequence[Decision]) -> list[Decision]:
+    """:func:`_check_decisions` for a backend that applies no rules of its own (SWF),
+    so its errors name the decision's position and field as the engine's do."""
+    return _check_decisions(decisions)
 
 
 def _check_decisions(decisions: Sequence[Decision]) -> list[Decision]:

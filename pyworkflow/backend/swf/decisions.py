@@ -66,6 +66,12 @@ def encode(
             attributes["taskList"] = {
                 "name": limits.name(decision.category, "ScheduleActivity.category")
             }
+        if decision.retry is not None:
+            # SWF has no retry field: the per-call policy travels in ``control`` and
+            # comes back with ActivityTaskScheduled, so the history keeps it.
+            attributes["control"] = limits.payload(
+                {"retry": decision.retry}, "ScheduleActivity.retry"
+            )
         return _decision("ScheduleActivityTask", attributes)
     if isinstance(decision, CancelActivity):
         return _decision(

@@ -231,13 +231,19 @@ class _Decoder:
             a["activityType"]["name"], a["activityId"], decode(a.get("input"))
         )
         self.scheduled[self.event_id] = execution
+        control = decode(a.get("control"))
+        retry = control.get("retry") if isinstance(control, dict) else None
         return DecisionEvent(
-            ScheduleActivity(execution.activity, execution.id, None, execution.input), when
+            ScheduleActivity(execution.activity, execution.id, None, execution.input, retry),
+            when,
         )
 
     def on_ScheduleActivityTaskFailed(self, a: dict[str, Any], when: datetime) -> Event:
-        decision = ScheduleActivity(a["activityType"]["name"], a["activityId"])
-        return self._rejected(decision, a, when)
+        activity = a["activityType"]["name"]
+        decision = ScheduleActivity(activity, a["activityId"])
+        # SWF gives a cause only; name the activity as the other backends' reasons do.
+        reason = f"{a.get('cause', '')}: activity {activity!r} (id {a['activityId']!r})"
+        return DecisionRejectedEvent(decision, reason, when)
 
     def on_ActivityTaskCancelRequested(self, a: dict[str, Any], when: datetime) -> Event:
         return DecisionEvent(CancelActivity(a["activityId"]), when)
