@@ -257,3 +257,19 @@ def test_a_closed_process_refuses_signals_and_cancels_an_unknown_one_is_unknown(
     with pytest.raises(UnknownProcessException):
         manager.signal_process("nope", Signal("late"))
     assert manager.process_by_id(process.id).status == "completed"
+
+
+def test_a_canceled_process_is_listed_as_canceled_though_swf_terminated_it(backend) -> None:
+    """cancel_process closes at once, which SWF can only do by terminating."""
+    manager = Manager(backend, workflows=[RaisesOnceWorkflow])
+    canceled = manager.start_process(Process(workflow=RaisesOnceWorkflow))
+    terminated = manager.start_process(Process(workflow=RaisesOnceWorkflow))
+    manager.cancel_process(canceled)
+    manager.terminate_process(terminated, reason="by hand")
+
+    assert [p.id for p in manager.processes(status="canceled")] == [canceled]
+    assert [p.id for p in manager.processes(status="terminated")] == [terminated]
+    assert {p.id: p.status for p in manager.processes(status="closed")} == {
+        canceled: "canceled",
+        terminated: "terminated",
+    }

@@ -251,15 +251,20 @@ class AmazonSWFBackend(Backend):
         if ProcessStatus.OPEN in statuses:
             infos = executions(self.client, self.domain, True, workflow, self.version, tag)
             found += self._listed(infos, workflow, tag, statuses)
-        closed = [s for s in statuses if s != ProcessStatus.OPEN]
+        closed = {s for s in statuses if s != ProcessStatus.OPEN}
         if closed:
             from .swf.listing import SWF_CLOSE_STATUS
 
-            close_status = SWF_CLOSE_STATUS[closed[0]] if len(closed) == 1 else None
+            # A run closed with cancel_process is a termination to SWF: asking for
+            # canceled runs asks for terminated ones, and their histories tell.
+            if ProcessStatus.CANCELED in closed:
+                closed.add(ProcessStatus.TERMINATED)
+            close_status = SWF_CLOSE_STATUS[next(iter(closed))] if len(closed) == 1 else None
             infos = executions(
                 self.client, self.domain, False, workflow, self.version, tag, close_status
             )
-            found += self._listed(infos, workflow, tag, statuses)
+            listed = self._listed(infos, workflow, tag, tuple(closed))
+            found += [process for process in listed if process.status in statuses]
         return found
 
     def _listed(
