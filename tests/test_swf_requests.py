@@ -403,3 +403,24 @@ def test_a_canceled_timer_reads_back_and_motos_spelling_never_breaks_a_history()
     ]
     assert history[4] == DecisionEvent(CancelTimer("a"))
     assert history[5] == TimerEvent(Timer(1, id="c"))
+
+
+def test_a_close_refused_for_unhandled_events_reads_as_the_engine_words_it() -> None:
+    """SWF refuses a close made while events arrived with cause UNHANDLED_DECISION;
+    the decider reads the reason every backend records for it."""
+    from pyworkflow.backend.swf.history import decode_history
+    from pyworkflow.decision import CompleteProcess
+    from pyworkflow.engine import UNHANDLED_DECISION
+    from pyworkflow.events import DecisionRejectedEvent
+
+    events = [
+        event(1, "WorkflowExecutionStarted", workflowType={"name": "Foo", "version": "1.0"}),
+        event(
+            2,
+            "CompleteWorkflowExecutionFailed",
+            cause="UNHANDLED_DECISION",
+            decisionTaskCompletedEventId=1,
+        ),
+    ]
+    history = decode_history("p1", "r1", iter(events)).process().history
+    assert history[-1] == DecisionRejectedEvent(CompleteProcess(), UNHANDLED_DECISION)

@@ -104,6 +104,11 @@ PURGE_BATCH = 100
 MAX_DECISION_BACKOFF = 60.0
 
 
+# SWF's UNHANDLED_DECISION, in the words every backend records: a close the decider
+# made without seeing what arrived while it decided.
+UNHANDLED_DECISION = "new events arrived while deciding; decide again before closing"
+
+
 def decision_backoff(failures: int) -> float:
     """Seconds before a failed decision is offered again: 1, 2, 4 ... up to a minute."""
     return min(MAX_DECISION_BACKOFF, 2.0 ** max(0, failures - 1))
@@ -359,8 +364,7 @@ class Engine(Backend):
         self, tx: Transaction, run: ProcessRecord, decision: Decision, now: datetime
     ) -> str | None:
         if decision.closes_process and run.decision_again:
-            # As SWF's UNHANDLED_DECISION: the decider has not seen what just arrived.
-            return "new events arrived while deciding; decide again before closing"
+            return UNHANDLED_DECISION
         if isinstance(decision, ScheduleActivity):
             return self._schedule_activity(tx, run, decision, now)
         if isinstance(decision, CancelActivity):

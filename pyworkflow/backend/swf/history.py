@@ -38,6 +38,7 @@ from ...decision import (
     StartChildProcess,
     Timer,
 )
+from ...engine import UNHANDLED_DECISION
 from ...events import (
     ActivityEvent,
     ActivityStartedEvent,
@@ -224,7 +225,10 @@ class _Decoder:
         return DecisionTimedOutEvent(when)
 
     def _rejected(self, decision: Decision, a: dict[str, Any], when: datetime) -> Event:
-        return DecisionRejectedEvent(decision, str(a.get("cause", "")), when)
+        cause = str(a.get("cause", ""))
+        # Worded as the engine words it, so a decider reads one reason everywhere.
+        reason = UNHANDLED_DECISION if cause == "UNHANDLED_DECISION" else cause
+        return DecisionRejectedEvent(decision, reason, when)
 
     def on_ActivityTaskScheduled(self, a: dict[str, Any], when: datetime) -> Event:
         execution = ActivityExecution(
