@@ -35,7 +35,7 @@ class IncrementActivity(Activity):
 class ThreeStepWorkflow(Workflow):
     """Three trivial activities in sequence, then complete with their total."""
 
-    activities = [IncrementActivity]
+    activities: list[type[Activity]] = [IncrementActivity]
 
     def decide(self, process: Process) -> Any:
         results = [event.result for event in process.history if event.type == "activity"]
@@ -44,7 +44,8 @@ class ThreeStepWorkflow(Workflow):
         if len(results) == STEPS:
             return CompleteProcess(results[-1].result)
         value = results[-1].result if results else 0
-        return ScheduleActivity(IncrementActivity, id=f"step-{len(results) + 1}", input=value)
+        step = self.activities[0]
+        return ScheduleActivity(step, id=f"step-{len(results) + 1}", input=value)
 
 
 def backend_for(target: str) -> Backend:

@@ -37,17 +37,15 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import psycopg  # noqa: E402
+from bench_workers import ThreeStepWorkflow  # noqa: E402
 from postgres_bench import DEFAULT_SERVER, scratch_database  # noqa: E402
 
-from pyworkflow.activity import Activity, ActivityCompleted  # noqa: E402
+from pyworkflow.activity import Activity  # noqa: E402
 from pyworkflow.backend.base import Backend  # noqa: E402
-from pyworkflow.decision import CompleteProcess, FailProcess, ScheduleActivity  # noqa: E402
 from pyworkflow.manager import Manager  # noqa: E402
 from pyworkflow.process import Process  # noqa: E402
 from pyworkflow.worker import ActivityWorker, DecisionWorker  # noqa: E402
-from pyworkflow.workflow import Workflow  # noqa: E402
 
-STEPS = 3
 OPERATIONS = (
     "start_process",
     "poll_decision_task",
@@ -67,17 +65,10 @@ class HeartbeatingIncrement(Activity):
         return self.input + 1
 
 
-class ThreeSteps(Workflow):
-    activities = [HeartbeatingIncrement]
+class ThreeSteps(ThreeStepWorkflow):
+    """The benchmarks' three steps, each heartbeating once."""
 
-    def decide(self, process: Process) -> Any:
-        results = [event.result for event in process.history if event.type == "activity"]
-        if results and not isinstance(results[-1], ActivityCompleted):
-            return FailProcess(reason=repr(results[-1]))
-        if len(results) == STEPS:
-            return CompleteProcess(results[-1].result)
-        value = results[-1].result if results else 0
-        return ScheduleActivity(HeartbeatingIncrement, id=f"step-{len(results) + 1}", input=value)
+    activities = [HeartbeatingIncrement]
 
 
 class Tally:

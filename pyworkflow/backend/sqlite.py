@@ -544,13 +544,7 @@ def _check_path(path: Path) -> None:
     if path.is_dir():
         raise BackendConfigurationError(f"{path}: is a directory, not a database file")
     if path.exists():
-        try:
-            with path.open("rb") as file:
-                header = file.read(len(SQLITE_HEADER))
-        except OSError as error:
-            raise BackendConfigurationError(f"{path}: cannot read ({error.strerror})") from None
-        if header and header != SQLITE_HEADER:
-            raise BackendConfigurationError(f"{path}: not a SQLite database")
+        _check_header(path)
         # No write bit counts as read-only even for root, whom os.access lets write.
         if not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222:
             raise BackendConfigurationError(
@@ -574,6 +568,11 @@ def _check_readable(path: Path) -> None:
         raise BackendConfigurationError(
             f"database {path} does not exist; start a worker or a process first"
         )
+    _check_header(path)
+
+
+def _check_header(path: Path) -> None:
+    """An empty file is fine (SQLite makes it a database); anything else must be one."""
     try:
         with path.open("rb") as file:
             header = file.read(len(SQLITE_HEADER))
