@@ -182,3 +182,13 @@ DELETE FROM events WHERE run_id = :run_id
 
 -- name: delete_run
 DELETE FROM runs WHERE run_id = :run_id
+
+-- The earliest deadline the sweep applies: when it lies ahead, a unit of work
+-- skips the sweep's three queries. MIN over a UNION ALL, which every dialect
+-- reads as three index steps (PostgreSQL's file has its own).
+-- name: earliest_sweep
+SELECT MIN(moment) FROM (
+    SELECT MIN(due_at) AS moment FROM runs WHERE due_at IS NOT NULL
+    UNION ALL SELECT MIN(due_at) FROM activities
+    UNION ALL SELECT MIN(due_at) FROM timers
+) AS deadlines

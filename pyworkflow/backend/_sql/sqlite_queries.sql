@@ -9,12 +9,3 @@ SELECT MIN(moment) FROM (
     UNION ALL SELECT MIN(due_at) FROM activities
     UNION ALL SELECT MIN(due_at) FROM timers
 )
-
--- The earliest deadline the sweep applies: when it lies ahead, a unit of work
--- skips the sweep's three queries.
--- name: earliest_sweep
-SELECT MIN(moment) FROM (
-    SELECT MIN(due_at) AS moment FROM runs WHERE due_at IS NOT NULL
-    UNION ALL SELECT MIN(due_at) FROM activities
-    UNION ALL SELECT MIN(due_at) FROM timers
-)
