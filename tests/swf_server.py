@@ -11,6 +11,7 @@ from itertools import count
 from typing import Any
 
 from pyworkflow.backend.amazonswf import AmazonSWFBackend
+from pyworkflow.backend.base import TaskList
 from pyworkflow.defaults import Defaults
 from pyworkflow.task import ActivityTask, DecisionTask
 
@@ -115,7 +116,7 @@ class AnsweringSWFBackend(AmazonSWFBackend):
     ) -> DecisionTask | None:
         return self._poll_decision(category, identity)
 
-    def wait_for_work(self, timeout: float) -> bool:
+    def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
         return True  # each poll waits for its answer
 
 
