@@ -1,13 +1,16 @@
 """Wait for a process to close, however far away its workers run.
 
-The process is re-read whenever the backend says work may have changed (at
-once on memory and SQLite, which can tell), and at least every half second.
+The process is re-read whenever the backend says a run may have closed (on
+PostgreSQL, a notification of a closing; on memory and SQLite, any write), and
+at least every half second.
 """
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
+
+from pyworkflow.backend.base import RUNS_CLOSED
 
 if TYPE_CHECKING:
     from pyworkflow.manager import Manager
@@ -29,7 +32,7 @@ def wait_closed(manager: Manager, process_id: str, timeout: float | None = None)
             return process
         pause = min(wait, remaining, MAX_WAIT)
         try:
-            manager.backend.wait_for_work(pause)
+            manager.backend.wait_for_work(pause, RUNS_CLOSED)
         except Exception:
             time.sleep(pause)
         wait = min(wait * 2, MAX_WAIT)

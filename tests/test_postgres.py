@@ -14,6 +14,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pyworkflow.backend._sql import migrations
+from pyworkflow.backend.base import RUNS_CLOSED
 from pyworkflow.backend.postgres import (
     ATTEMPTS,
     SCHEMA_VERSION,
@@ -21,7 +22,7 @@ from pyworkflow.backend.postgres import (
     PostgresBackend,
 )
 from pyworkflow.clock import ManualClock
-from pyworkflow.decision import ScheduleActivity, Timer
+from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
 from pyworkflow.events import SignalEvent
 from pyworkflow.exceptions import (
     BackendConfigurationError,
@@ -41,6 +42,8 @@ from .support import (
     TimeoutsActivity,
     decide,
     start,
+    take_activity,
+    take_decision,
 )
 
 SECRET = "hunter2-not-for-logs"
@@ -259,6 +262,85 @@ def test_an_idle_worker_wakes_only_for_its_own_task_list(backends) -> None:
     decide(writer, ScheduleActivity(EchoActivity, id="e", input=1), process_id=process_id)
     thread.join(120)
     assert heard == [True]
+
+
+def _notifications(listener: psycopg.Connection) -> list[str]:
+    """The payloads heard so far: a round trip first, so all sent are in."""
+    listener.execute("SELECT 1")
+    return [notice.payload for notice in listener.notifies(timeout=0.2, stop_after=100)]
+
+
+def test_only_writes_that_give_work_or_close_a_run_notify(backends, dsn, schema) -> None:
+    """Claims and heartbeats wake nobody; a closing says so, for `process wait`."""
+    writing = backends()
+    manager = Manager(writing, workflows=ALL_WORKFLOWS)
+    with psycopg.connect(dsn, autocommit=True) as listener:
+        listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(writing.store.channel)))
+        heard = []
+        process_id = start(manager)
+        heard.append(("start", _notifications(listener)))
+        task = take_decision(manager, process_id)
+        heard.append(("claim decision", _notifications(listener)))
+        manager.complete_task(task, [ScheduleActivity(EchoActivity, id="e", input=1)])
+        heard.append(("schedule activity", _notifications(listener)))
+        activity = take_activity(manager)
+        heard.append(("claim activity", _notifications(listener)))
+        writing.heartbeat_activity_task(activity)
+        heard.append(("heartbeat", _notifications(listener)))
+        manager.complete_task(activity, 1)
+        heard.append(("complete activity", _notifications(listener)))
+        decide(manager, CompleteProcess(1), process_id=process_id)
+        heard.append(("complete process", _notifications(listener)))
+    assert heard == [
+        ("start", ["decision:default"]),
+        ("claim decision", []),
+        ("schedule activity", ["activity:default"]),
+        ("claim activity", []),
+        ("heartbeat", []),
+        ("complete activity", ["decision:default"]),
+        ("complete process", ["closed:runs"]),
+    ]
+
+
+def test_a_watcher_of_closings_sleeps_through_other_writes(backends) -> None:
+    waiting, writing = backends(), backends()
+    writer = Manager(writing, workflows=ALL_WORKFLOWS)
+    waiting.store.wait_for_change(0, RUNS_CLOSED)  # listening, and the start of it seen
+    process_id = start(writer)
+    decide(writer, ScheduleActivity(EchoActivity, id="e", input=1), process_id=process_id)
+    assert waiting.store.wait_for_change(0.5, RUNS_CLOSED) is False
+    writer.complete_task(take_activity(writer), 1)
+    decide(writer, CompleteProcess(2), process_id=process_id)
+    assert waiting.store.wait_for_change(60, RUNS_CLOSED) is True
+
+
+def test_reads_keep_the_statements_they_prepared(backends) -> None:
+    """A snapshot ends with COMMIT: a ROLLBACK would make psycopg forget every
+    statement it prepared on the connection, and the server plan each read again."""
+    backend = backends()
+    manager = Manager(backend, workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    for _ in range(10):
+        manager.process_by_id(process_id)
+    connection = backend.store._connection()
+    (prepared,) = connection.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
+    assert prepared >= 2  # at least the run's and the history's reads
+
+
+def test_a_held_write_that_fails_fails_its_call_and_leaves_nothing(backends, dsn, schema) -> None:
+    """Writes go to the server with the next read or the COMMIT: one refused there
+    still undoes the call whole."""
+    backend = backends()
+    manager = Manager(backend, workflows=ALL_WORKFLOWS)
+    process_id = start(manager)
+    query(dsn, schema, "ALTER TABLE activities ADD CONSTRAINT no_e CHECK (activity_id <> 'e')")
+    task = take_decision(manager, process_id)
+    events_before = query(dsn, schema, "SELECT count(*) FROM events")
+    with pytest.raises(BackendError):
+        manager.complete_task(task, [ScheduleActivity(EchoActivity, id="e", input=1)])
+    assert query(dsn, schema, "SELECT count(*) FROM events") == events_before
+    assert query(dsn, schema, "SELECT count(*) FROM activities") == [(0,)]
+    assert manager.process_by_id(process_id).is_open
 
 
 def test_signals_racing_decision_completions_are_never_lost(backends) -> None:

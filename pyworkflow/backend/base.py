@@ -28,6 +28,9 @@ B = TypeVar("B", bound="Backend")
 
 #: A task list: a worker's kind (``"decision"`` or ``"activity"``) and its category.
 TaskList = tuple[str, str]
+#: Not a worker's list: what a watcher waiting for processes to end passes to
+#: ``wait_for_work``, to be woken by writes that closed a run and by no other.
+RUNS_CLOSED: TaskList = ("closed", "runs")
 
 
 class Backend(ABC):
@@ -131,8 +134,9 @@ class Backend(ABC):
         by another worker, a deadline reached), False when the time passed quietly.
 
         ``task_list`` (a worker's kind, ``"decision"`` or ``"activity"``, and its
-        category) lets a backend that can tell wake the caller only for writes that
-        concern that list; without it, any write wakes.
+        category; or ``RUNS_CLOSED``, for a watcher waiting for processes to end)
+        lets a backend that can tell wake the caller only for writes that concern
+        that list; without it, any write that gave work or closed a run wakes.
 
         This base knows of no wake-up: it sleeps, and the caller's backoff decides
         when to poll again."""

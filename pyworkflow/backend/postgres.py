@@ -37,11 +37,13 @@ A refused call (the engine raises a :class:`PyworkflowError` other than a
 the deadlines it found expired stay expired.
 
 Idle workers LISTEN on a channel named after the schema, on one dedicated
-connection per store; every transaction that wrote NOTIFYs it as it commits,
-so they wake within milliseconds without polling. The notification's payload
-names the task lists (kind and category) the transaction gave work to, and a
-worker waiting for one list wakes only for those: a decision write does not
-wake the activity workers, nor a heartbeat anybody. The schema is created on
+connection per store; a transaction that gave a task list work or closed a run
+NOTIFYs it as it commits, so they wake within milliseconds without polling. The
+notification's payload names the task lists (kind and category) given work,
+and ``RUNS_CLOSED`` when a run closed; a worker waiting for one list wakes only
+for those, and a watcher waiting for a process to end only for closings: a
+decision write does not wake the activity workers, and a claim or a heartbeat
+notifies nobody. The schema is created on
 first use and migrated forward under an advisory lock; a newer schema is
 refused.
 """
@@ -77,8 +79,9 @@ from ..exceptions import (
 )
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
-from ._sql.rows import activity_from_row, from_micros
+from ._sql.rows import ACTIVITY_COLUMNS, activity_from_row, from_micros, run_from_row
 from ._sql.transaction import SQLTransaction
+from .base import RUNS_CLOSED
 
 SCHEMA_VERSION = 3
 DEFAULT_CONNECT_TIMEOUT = 10
@@ -108,8 +111,12 @@ LISTEN_POLL = 0.25
 # Connections are in autocommit mode and begin each transaction themselves.
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+_ACTIVITY_WIDTH = len(ACTIVITY_COLUMNS)
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _WRITES = ("insert_", "update_", "delete_")
+# Writes whose answer the engine reads (a row count, a returned number): sent at
+# once. Every other write is held and sent with the next statement that is read.
+_ANSWERED_WRITES = ("delete_timer", "insert_next_event")
 LOG = logging.getLogger("pyworkflow.backend.postgres")
 
 V = TypeVar("V")
@@ -173,6 +180,7 @@ class PostgresStore:
         self._writes = frozenset(
             text for name, text in self._statements.items() if name.startswith(_WRITES)
         )
+        self._held_writes = self._writes - {self._statements[name] for name in _ANSWERED_WRITES}
         self._local = threading.local()
         self._connections = ThreadConnections(
             self._connect,
@@ -341,15 +349,24 @@ class PostgresStore:
 
     def read(self, work: Callable[[SQLTransaction], V]) -> V:
         """A read-only REPEATABLE READ snapshot: it takes no row lock, so a claim
-        never skips a run because somebody is watching it."""
+        never skips a run because somebody is watching it.
+
+        It ends with COMMIT, which for a read-only transaction undoes nothing and
+        keeps what psycopg prepared: a ROLLBACK makes psycopg drop every prepared
+        statement of the connection, so a watcher re-reading a process would have
+        each statement parsed and planned again every time."""
         connection = self._connection()
         try:
-            connection.execute(BEGIN_SNAPSHOT)
-            return work(SQLTransaction(connection.execute, self._read_statements))
+            snapshot = _Pipeline(connection, BEGIN_SNAPSHOT)
+            value = work(SQLTransaction(snapshot.send, self._read_statements))
+            connection.commit()
+            return value
         except psycopg.Error as error:
-            raise self._error(error) from None
-        finally:
             _rollback(connection)
+            raise self._error(error) from None
+        except BaseException:
+            _rollback(connection)
+            raise
 
     def next_due_at(self) -> datetime | None:
         connection = self._connection()
@@ -396,12 +413,9 @@ class PostgresStore:
         keys = {None, *self._list_generations, *(seen or ())}
         self._local.seen = {key: self._watched(key) for key in keys}
 
-    def notify_and_commit(self, task_lists: Iterable[str]) -> sql.Composed:
-        """NOTIFY naming the task lists given work, and COMMIT, in one round trip."""
-        payload = "\n".join(sorted(task_lists))
-        return sql.SQL("SELECT pg_notify({}, {}); COMMIT").format(
-            sql.Literal(self.channel), sql.Literal(payload)
-        )
+    def notification(self, news: Iterable[str]) -> tuple[str, tuple[str, str]]:
+        """The statement that NOTIFYs the task lists given work (and RUNS_CLOSED)."""
+        return "SELECT pg_notify(%s, %s)", (self.channel, "\n".join(sorted(news)))
 
     def _ensure_listener(self) -> None:
         with self._listener_lock:
@@ -517,51 +531,52 @@ class _PostgresTransaction(SQLTransaction):
         super().__init__(self._run, store._statements)
         self._connection = connection
         self._write_statements = store._writes
+        self._held_writes = store._held_writes
         statements = store._statements
         self._run_writes = frozenset((statements["insert_run"], statements["update_run"]))
         self._activity_writes = frozenset(
             (statements["insert_activity"], statements["update_activity"])
         )
-        # The task lists this transaction gave work to, named in its notification.
-        self.task_lists: set[str] = set()
+        # What its notification names: the task lists this transaction gave work
+        # to, and RUNS_CLOSED if it closed a run. Nothing: no notification.
+        self.news: set[str] = set()
         self._locked: set[str] = set()
+        # Runs a statement brought along with their activity, until first read.
+        self._came_along: dict[str, ProcessRecord] = {}
         # The moment the sweep last found nothing due at, in microseconds.
         # The server time and earliest deadline read together by now(), if it ran.
         self._earliest: tuple[int, int | None] | None = None
-        self.wrote = False
-        # Whether BEGIN was sent: it goes with the first statement when it can.
-        self._begun = False
+        self.pipeline = _Pipeline(connection, BEGIN)
 
     def _run(self, query: str, params: Any) -> Any:
-        if not self._begun:
-            self._connection.execute(BEGIN)
-            self._begun = True
-        cursor = self._connection.execute(query, params)
-        if query in self._write_statements and cursor.rowcount > 0:
-            self.wrote = True
-            if query in self._run_writes and params["decision"] == "scheduled":
-                self.task_lists.add(_list_key("decision", params["category"]))
-            elif query in self._activity_writes and params["state"] == "scheduled":
-                self.task_lists.add(_list_key("activity", params["category"]))
-        return cursor
+        if query in self._run_writes:
+            if params["decision"] == "scheduled":
+                self.news.add(_list_key("decision", params["category"]))
+            if params["status"] != "open":
+                self.news.add(_list_key(*RUNS_CLOSED))
+        elif query in self._activity_writes and params["state"] == "scheduled":
+            self.news.add(_list_key("activity", params["category"]))
+        if query in self._held_writes:
+            self.pipeline.hold(query, params)
+            return None
+        return self.pipeline.send(query, params)
+
+    def _append_event(self, run_id: str, body: str) -> None:
+        """Every event is a held write: one whose number is not known here numbers
+        itself after the run's last on the server, so no answer is waited for."""
+        last = self._last_event.get(run_id)
+        if last is None:
+            self._run(self._sql["insert_event_after_last"], {"run_id": run_id, "body": body})
+            return
+        self._last_event[run_id] = last + 1
+        self._run(self._sql["insert_event"], {"run_id": run_id, "seq": last + 1, "body": body})
 
     def now(self) -> datetime | None:
         """The server's clock: workers and clients on machines whose clocks differ
         then agree on every deadline and timer."""
-        if self._begun:
-            micros, earliest = self._run(self._sql["server_time"], None).fetchone()
-        else:
-            # A call's first statement: BEGIN and it are sent together in one
-            # pipeline and answered at its sync, one round trip, and the statement
-            # stays prepared (two statements in one simple query are parsed and
-            # planned by the server every time, which costs it more than the trip).
-            with self._connection.pipeline():
-                self._connection.execute(BEGIN)
-                cursor = self._connection.execute(self._sql["server_time"])
-            self._begun = True
-            row = cursor.fetchone()
-            assert row is not None
-            micros, earliest = row
+        row = self._run(self._sql["server_time"], None).fetchone()
+        assert row is not None
+        micros, earliest = row
         self._earliest = (micros, earliest)
         return from_micros(micros)
 
@@ -574,16 +589,38 @@ class _PostgresTransaction(SQLTransaction):
         self._locked.update(run.run_id for run in runs if run is not None)
 
     def get_run(self, run_id: str) -> ProcessRecord | None:
-        run = super().get_run(run_id)
+        run = self._came_along.pop(run_id, None)
+        if run is None:
+            run = super().get_run(run_id)
         self._note([run])
         return run
 
+    def update_process(self, record: ProcessRecord) -> None:
+        self._came_along.pop(record.run_id, None)
+        super().update_process(record)
+
+    def _claimed_activity(self, row: Sequence[Any] | None) -> ActivityRecord | None:
+        return self._activity_and_run(row)
+
+    def _activity_and_run(self, row: Sequence[Any] | None) -> ActivityRecord | None:
+        """An activity, from a row that brought its run, locked, along: kept for the
+        engine's next read of that run, which then costs no round trip."""
+        if row is None:
+            return None
+        activity = activity_from_row(row[:_ACTIVITY_WIDTH])
+        self._came_along[activity.run_id] = run_from_row(row[_ACTIVITY_WIDTH:])
+        self._locked.add(activity.run_id)
+        return activity
+
     def get_open_run(self, process_id: str) -> ProcessRecord | None:
-        run = super().get_open_run(process_id)
-        if run is None:
-            # If this waited for a transaction that closed the run and opened its
-            # successor (continue as new), only a new statement sees the successor.
-            run = super().get_open_run(process_id)
+        # If the statement waited for a transaction that closed the run and opened
+        # its successor (continue as new), only a later statement sees the
+        # successor: it goes twice in one round trip, the second read when the
+        # first found none.
+        statement = (self._sql["get_open_run"], {"process_id": process_id})
+        first, second = self.pipeline.send_each([statement, statement])
+        row = first.fetchone() or second.fetchone()
+        run = None if row is None else run_from_row(row)
         self._note([run])
         return run
 
@@ -592,10 +629,11 @@ class _PostgresTransaction(SQLTransaction):
             # The usual case (a heartbeat, a result) in one round trip: run and
             # activity locked together.
             params = {"run_id": run_id, "activity_id": activity_id}
-            row = self._run(self._sql["lock_run_get_activity"], params).fetchone()
-            if row is not None:
-                self._locked.add(run_id)
-                return activity_from_row(row)
+            activity = self._activity_and_run(
+                self._run(self._sql["lock_run_get_activity"], params).fetchone()
+            )
+            if activity is not None:
+                return activity
             # No such activity: the run alone is locked, and the activity looked up
             # again, in case a transaction this waited for wrote it.
         self._lock_run(run_id)
@@ -655,12 +693,12 @@ class _Transaction:
         if kind is None:
             try:
                 assert self._tx is not None
-                if self._tx.wrote:
-                    # Notify and commit in one round trip; the notification is sent
-                    # as the commit succeeds, never for a transaction that failed.
-                    notify = self._store.notify_and_commit(self._tx.task_lists)
-                    connection.execute(notify, prepare=False)
-                connection.commit()
+                # The held writes, the notification and COMMIT in one round trip;
+                # the notification is sent as the commit succeeds, never for a
+                # transaction that failed. A claim or a heartbeat gives nobody
+                # news, and wakes nobody.
+                notify = self._store.notification(self._tx.news) if self._tx.news else None
+                self._tx.pipeline.commit(notify)
             except psycopg.Error as failure:
                 _rollback(connection)
                 raise self._store._error(failure) from None
@@ -668,6 +706,56 @@ class _Transaction:
         _rollback(connection)
         if isinstance(error, psycopg.Error):
             raise self._store._error(error) from None
+
+
+class _Pipeline:
+    """Sends a transaction's statements in as few round trips as their answers allow.
+
+    ``BEGIN`` and the writes whose answer nobody reads are held, and go with the
+    next statement whose answer is read, or with the COMMIT: all in one psycopg
+    pipeline, answered at its sync. The server runs them in the order they were
+    made, so every read still sees the writes before it, and a held write that
+    fails fails the transaction at that sync, before anything commits. Each stays
+    a prepared statement (several statements in one simple query would be parsed
+    and planned by the server every time, which costs it more than the trip)."""
+
+    def __init__(self, connection: psycopg.Connection[Any], begin: str) -> None:
+        self._connection = connection
+        self._held: list[tuple[Any, Any]] = [(begin, None)]
+        self._begun = False
+
+    def hold(self, query: Any, params: Any) -> None:
+        self._held.append((query, params))
+
+    def send(self, query: Any, params: Any = None) -> psycopg.Cursor[Any]:
+        """``query`` run after what is held; its cursor, answered."""
+        if not self._held:
+            return self._connection.execute(query, params)
+        return self.send_each([(query, params)])[0]
+
+    def send_each(self, statements: Sequence[tuple[Any, Any]]) -> list[psycopg.Cursor[Any]]:
+        """Each statement run in turn after what is held; their cursors, answered."""
+        with self._connection.pipeline():
+            self._send_held()
+            cursors = [self._connection.execute(query, params) for query, params in statements]
+        return cursors
+
+    def commit(self, last: tuple[str, Any] | None = None) -> None:
+        """What is held, then ``last`` (a notification) and COMMIT, in one trip; a
+        transaction that never sent a statement has nothing to commit."""
+        if len(self._held) == 1 and not self._begun:
+            return  # BEGIN alone: no statement was ever made
+        with self._connection.pipeline():
+            self._send_held()
+            if last is not None:
+                self._connection.execute(*last)
+            self._connection.execute("COMMIT", prepare=False)
+
+    def _send_held(self) -> None:
+        for query, params in self._held:
+            self._connection.execute(query, params)
+        self._held.clear()
+        self._begun = True
 
 
 def _rollback(connection: psycopg.Connection[Any]) -> None:

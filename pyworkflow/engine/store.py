@@ -130,7 +130,8 @@ class Store(Protocol):
         """Block until another writer may have added work, or ``timeout`` seconds pass.
 
         With ``task_list`` (kind, category), a store that can tell wakes only for
-        writes that gave that list work; one that cannot wakes for any."""
+        writes that gave that list work (with ``RUNS_CLOSED``, that closed a run);
+        one that cannot wakes for any."""
         ...
 
     def purge_lock(self) -> AbstractContextManager[bool]:

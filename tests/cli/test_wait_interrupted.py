@@ -23,7 +23,7 @@ def signal_while_waiting(shared_backend, monkeypatch):
     previous = signal.signal(signal.SIGTERM, unhandled)
 
     def arm(signum):
-        def wait_for_work(timeout):
+        def wait_for_work(timeout, task_list=None):
             os.kill(os.getpid(), signum)
             return False
 

@@ -3,23 +3,30 @@
 -- with its activity or timer (see the locking notes in pyworkflow.backend.postgres),
 -- and statements where PostgreSQL must be told a parameter's type.
 
+-- An event numbered after its run's last by the server: a write the transaction
+-- holds back and sends with its next statement, no answer awaited.
+-- name: insert_event_after_last
+INSERT INTO events (run_id, seq, body)
+SELECT :run_id, COALESCE(MAX(seq), 0) + 1, :body FROM events WHERE run_id = :run_id
+
 -- name: lock_run
 SELECT 1 FROM runs WHERE run_id = :run_id FOR UPDATE
 
 -- An activity read with its run's lock in one statement: both rows are locked,
 -- so a wait for either re-reads both once granted (a row only joined, not
--- locked, would be the version from before the wait).
+-- locked, would be the version from before the wait). The run comes along: the
+-- engine reads it next.
 -- name: lock_run_get_activity
-SELECT {activities:a}
+SELECT {activities:a}, {runs:r}
 FROM runs r JOIN activities a ON a.run_id = r.run_id
 WHERE r.run_id = :run_id AND a.activity_id = :activity_id
 FOR UPDATE OF r, a
 
 -- An activity is claimed with its run (the claim appends to the run's history);
 -- the run comes first, so a row whose run is busy is skipped before its
--- activity is touched.
+-- activity is touched, and comes back with it.
 -- name: next_activity
-SELECT {activities:a}
+SELECT {activities:a}, {runs:r}
 FROM runs r JOIN activities a ON a.run_id = r.run_id
 WHERE a.category = :category AND a.state = 'scheduled'
     AND (CAST(:names AS TEXT) IS NULL

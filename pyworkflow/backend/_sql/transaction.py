@@ -88,20 +88,20 @@ class SQLTransaction:
     # history
 
     def append_events(self, run: ProcessRecord, events: Iterable[Event]) -> None:
-        run_id = run.run_id
-        last = self._last_event.get(run_id)
-        insert = self._sql["insert_event"]
         for event in events:
-            body = encode_json(event)
-            if last is None:
-                # The run's first append in this transaction learns the number it got.
-                last = self._one("insert_next_event", {"run_id": run_id, "body": body})[0]
-            else:
-                last += 1
-                self._execute(insert, {"run_id": run_id, "seq": last, "body": body})
-            self.appended.append(PublishedEvent(run.process_id, run_id, run.workflow, event))
-        if last is not None:
-            self._last_event[run_id] = last
+            self._append_event(run.run_id, encode_json(event))
+            self.appended.append(PublishedEvent(run.process_id, run.run_id, run.workflow, event))
+
+    def _append_event(self, run_id: str, body: str) -> None:
+        """The run's first append in this transaction learns the number it got; the
+        next ones count on from it."""
+        last = self._last_event.get(run_id)
+        if last is None:
+            last = self._one("insert_next_event", {"run_id": run_id, "body": body})[0]
+        else:
+            last += 1
+            self._execute(self._sql["insert_event"], {"run_id": run_id, "seq": last, "body": body})
+        self._last_event[run_id] = last
 
     def history(self, run_id: str, after: int = 0) -> list[Event]:
         loads = codec.loads
@@ -166,7 +166,9 @@ class SQLTransaction:
         root_id: str | None = None,
     ) -> ActivityRecord | None:
         params = {"category": category, "names": _name_list(activities), "root_id": root_id}
-        row = self._one("next_activity", params)
+        return self._claimed_activity(self._one("next_activity", params))
+
+    def _claimed_activity(self, row: Sequence[Any] | None) -> ActivityRecord | None:
         return None if row is None else activity_from_row(row)
 
     # The sweep of due work: one statement answers "nothing is due", the common
