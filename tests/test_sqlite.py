@@ -15,6 +15,7 @@ from pyworkflow.activity import Activity
 from pyworkflow.backend import sqlite as sqlite_module
 from pyworkflow.backend._sql import queries
 from pyworkflow.backend._sql.rows import from_micros
+from pyworkflow.backend.base import RUNS_CLOSED
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
@@ -333,6 +334,35 @@ def test_wait_for_change_wakes_on_another_writer_and_times_out_otherwise(tmp_pat
         writer.start_process(Process(workflow="Flow", id=f"p{count}"))
         count += 1
         thread.join(0.01)
+    assert woke == [True]
+    waiting.close()
+    writer.close()
+
+
+def test_a_watcher_of_closings_sleeps_through_other_writes(tmp_path: Path) -> None:
+    """`process wait` re-reads its process when a run closed, not on every commit."""
+    path = tmp_path / "pyworkflow.sqlite3"
+    waiting, writer = open_backend(path), open_backend(path)
+    waiting.store.wait_for_change(0, RUNS_CLOSED)  # the closings so far are seen
+    writer.start_process(Process(workflow="Flow", id="p"))
+    task = writer.poll_decision_task()
+    assert task is not None
+    writer.complete_decision_task(task, ScheduleActivity("Step", id="a", input=1))
+    assert waiting.store.wait_for_change(0.3, RUNS_CLOSED) is False
+
+    woke: list[bool] = []
+    looked = threading.Event()
+
+    def wait_for_a_closing() -> None:
+        waiting.store.wait_for_change(0, RUNS_CLOSED)  # this thread's first look
+        looked.set()
+        woke.append(waiting.store.wait_for_change(30, RUNS_CLOSED))
+
+    thread = threading.Thread(target=wait_for_a_closing)
+    thread.start()
+    looked.wait(30)
+    writer.cancel_process("p")
+    thread.join(30)
     assert woke == [True]
     waiting.close()
     writer.close()

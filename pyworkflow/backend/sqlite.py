@@ -75,6 +75,7 @@ from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections
 from ._sql.rows import from_micros
 from ._sql.transaction import SQLTransaction
+from .base import RUNS_CLOSED
 
 SCHEMA_VERSION = 3
 V = TypeVar("V")
@@ -398,7 +399,37 @@ class SQLiteStore:
 
     def wait_for_change(self, timeout: float, task_list: tuple[str, str] | None = None) -> bool:
         """True once the database changed since this thread last looked, so a commit
-        that landed between a worker's poll and this call still wakes it."""
+        that landed between a worker's poll and this call still wakes it; with
+        ``RUNS_CLOSED``, once a run closed."""
+        if task_list == RUNS_CLOSED:
+            return self._wait_for_closing(timeout)
+        return self._wait_for_any_change(timeout)
+
+    def _wait_for_closing(self, timeout: float) -> bool:
+        """Any commit wakes this, and one indexed look at the latest closing moment
+        tells whether it closed a run. Two closings in one microsecond, or a clock
+        set back, go unseen here: the watcher's own re-read, at least every half
+        second, still finds them."""
+        deadline = time.monotonic() + timeout
+        latest = self._latest_closing()
+        seen = getattr(self._local, "seen_closing", latest)
+        while latest == seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._wait_for_any_change(remaining):
+                self._local.seen_closing = latest
+                return False
+            latest = self._latest_closing()
+        self._local.seen_closing = latest
+        return True
+
+    def _latest_closing(self) -> int | None:
+        try:
+            row = self._connection().execute(self._statements["latest_closing"]).fetchone()
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        return None if row is None else row[0]
+
+    def _wait_for_any_change(self, timeout: float) -> bool:
         now = time.monotonic()
         deadline = now + timeout
         current = self._data_version_tended()

@@ -9,3 +9,9 @@ SELECT MIN(moment) FROM (
     UNION ALL SELECT MIN(due_at) FROM activities
     UNION ALL SELECT MIN(due_at) FROM timers
 )
+
+-- The latest moment a run closed: one step of the runs_closed index. A watcher
+-- waiting for processes to end looks at it on every commit, and reads the
+-- process it waits for only when it moved.
+-- name: latest_closing
+SELECT MAX(closed_at) FROM runs WHERE closed_at IS NOT NULL
