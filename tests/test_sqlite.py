@@ -368,6 +368,30 @@ def test_a_watcher_of_closings_sleeps_through_other_writes(tmp_path: Path) -> No
     writer.close()
 
 
+def test_an_update_sets_only_the_columns_it_changes(tmp_path: Path) -> None:
+    """SQLite rewrites the entry of every index on a column a SET names, changed or
+    not: a claim must not name the status, tags or result it leaves alone."""
+    backend = open_backend(tmp_path / "pyworkflow.sqlite3")
+    backend.start_process(Process(workflow="Flow", id="p", tags=["a"]))
+    statements: list[str] = []
+    backend.store._connection().set_trace_callback(statements.append)
+    task = backend.poll_decision_task()
+    backend.store._connection().set_trace_callback(None)
+    assert task is not None
+    (update,) = [text for text in statements if text.startswith("UPDATE runs")]
+    assigned = update.split(" SET ")[1].split(" WHERE ")[0]
+    columns = {part.split(" = ")[0].strip() for part in assigned.split(",")}
+    decision_columns = {"decision", "decision_token", "decision_deadline", "decision_attempts"}
+    assert columns <= decision_columns | {"due_at", "wake_at"}
+    assert "decision" in columns
+    # What is stored is what a full read gives back.
+    backend.complete_decision_task(task, ScheduleActivity("Step", id="a", input=1))
+    process = backend.process_by_id("p")
+    assert process.tags == ["a"] and process.is_open
+    assert backend.poll_activity_task() is not None
+    backend.close()
+
+
 def test_records_handed_out_are_copies(tmp_path: Path) -> None:
     backend = open_backend(tmp_path / "pyworkflow.sqlite3")
     backend.start_process(Process(workflow="Flow", id="p", tags=["a"]))

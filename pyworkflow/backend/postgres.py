@@ -70,7 +70,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ..clock import Clock
 from ..engine import Engine
-from ..engine.records import ActivityRecord, ProcessRecord
+from ..engine.records import ActivityRecord, ActivityState, DecisionState, ProcessRecord
 from ..exceptions import (
     BackendBusyError,
     BackendConfigurationError,
@@ -79,7 +79,7 @@ from ..exceptions import (
 )
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
-from ._sql.rows import ACTIVITY_COLUMNS, activity_from_row, from_micros, run_from_row
+from ._sql.rows import ACTIVITY_COLUMNS, from_micros
 from ._sql.transaction import SQLTransaction
 from .base import RUNS_CLOSED
 
@@ -113,7 +113,7 @@ BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 _ACTIVITY_WIDTH = len(ACTIVITY_COLUMNS)
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_WRITES = ("insert_", "update_", "delete_")
+_WRITES = ("INSERT", "UPDATE", "DELETE")
 # Writes whose answer the engine reads (a row count, a returned number): sent at
 # once. Every other write is held and sent with the next statement that is read.
 _ANSWERED_WRITES = ("delete_timer", "insert_next_event")
@@ -177,10 +177,7 @@ class PostgresStore:
         self._conninfo = make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
         self._statements = queries("pyformat", "postgres")
         self._read_statements = queries("pyformat", "postgres", locks=False)
-        self._writes = frozenset(
-            text for name, text in self._statements.items() if name.startswith(_WRITES)
-        )
-        self._held_writes = self._writes - {self._statements[name] for name in _ANSWERED_WRITES}
+        self._answered_writes = frozenset(self._statements[name] for name in _ANSWERED_WRITES)
         self._local = threading.local()
         self._connections = ThreadConnections(
             self._connect,
@@ -530,13 +527,7 @@ class _PostgresTransaction(SQLTransaction):
     def __init__(self, store: PostgresStore, connection: psycopg.Connection[Any]) -> None:
         super().__init__(self._run, store._statements)
         self._connection = connection
-        self._write_statements = store._writes
-        self._held_writes = store._held_writes
-        statements = store._statements
-        self._run_writes = frozenset((statements["insert_run"], statements["update_run"]))
-        self._activity_writes = frozenset(
-            (statements["insert_activity"], statements["update_activity"])
-        )
+        self._answered_writes = store._answered_writes
         # What its notification names: the task lists this transaction gave work
         # to, and RUNS_CLOSED if it closed a run. Nothing: no notification.
         self.news: set[str] = set()
@@ -549,17 +540,32 @@ class _PostgresTransaction(SQLTransaction):
         self.pipeline = _Pipeline(connection, BEGIN)
 
     def _run(self, query: str, params: Any) -> Any:
-        if query in self._run_writes:
-            if params["decision"] == "scheduled":
-                self.news.add(_list_key("decision", params["category"]))
-            if params["status"] != "open":
-                self.news.add(_list_key(*RUNS_CLOSED))
-        elif query in self._activity_writes and params["state"] == "scheduled":
-            self.news.add(_list_key("activity", params["category"]))
-        if query in self._held_writes:
+        if query.startswith(_WRITES) and query not in self._answered_writes:
             self.pipeline.hold(query, params)
             return None
         return self.pipeline.send(query, params)
+
+    def _tell_of_run(self, run: ProcessRecord) -> None:
+        if run.decision == DecisionState.SCHEDULED:
+            self.news.add(_list_key("decision", run.category))
+        if not run.is_open:
+            self.news.add(_list_key(*RUNS_CLOSED))
+
+    def _tell_of_activity(self, activity: ActivityRecord) -> None:
+        if activity.state == ActivityState.SCHEDULED:
+            self.news.add(_list_key("activity", activity.category))
+
+    def insert_process(self, record: ProcessRecord) -> None:
+        self._tell_of_run(record)
+        super().insert_process(record)
+
+    def insert_activity(self, record: ActivityRecord) -> None:
+        self._tell_of_activity(record)
+        super().insert_activity(record)
+
+    def update_activity(self, record: ActivityRecord) -> None:
+        self._tell_of_activity(record)
+        super().update_activity(record)
 
     def _append_event(self, run_id: str, body: str) -> None:
         """Every event is a held write: one whose number is not known here numbers
@@ -597,6 +603,7 @@ class _PostgresTransaction(SQLTransaction):
 
     def update_process(self, record: ProcessRecord) -> None:
         self._came_along.pop(record.run_id, None)
+        self._tell_of_run(record)
         super().update_process(record)
 
     def _claimed_activity(self, row: Sequence[Any] | None) -> ActivityRecord | None:
@@ -607,8 +614,10 @@ class _PostgresTransaction(SQLTransaction):
         engine's next read of that run, which then costs no round trip."""
         if row is None:
             return None
-        activity = activity_from_row(row[:_ACTIVITY_WIDTH])
-        self._came_along[activity.run_id] = run_from_row(row[_ACTIVITY_WIDTH:])
+        activity = self._activity_read(row[:_ACTIVITY_WIDTH])
+        run = self._run_read(row[_ACTIVITY_WIDTH:])
+        assert activity is not None and run is not None
+        self._came_along[activity.run_id] = run
         self._locked.add(activity.run_id)
         return activity
 
@@ -619,8 +628,7 @@ class _PostgresTransaction(SQLTransaction):
         # first found none.
         statement = (self._sql["get_open_run"], {"process_id": process_id})
         first, second = self.pipeline.send_each([statement, statement])
-        row = first.fetchone() or second.fetchone()
-        run = None if row is None else run_from_row(row)
+        run = self._run_read(first.fetchone() or second.fetchone())
         self._note([run])
         return run
 

@@ -25,10 +25,37 @@ def _read(filename: str) -> str:
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
+class Statements(dict[str, str]):
+    """Statements by name, and the parameter style they are written in, for the
+    few a transaction composes as it goes."""
+
+    def __init__(self, statements: dict[str, str], paramstyle: str) -> None:
+        super().__init__(statements)
+        self.paramstyle = paramstyle
+        self._updates: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+
+    def update_setting(self, table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+        """An UPDATE that sets just ``columns``. SQLite rewrites the entry of every
+        index on a column its SET names, changed or not: a run's full update
+        touches seven indexes where a claim changes the columns of two."""
+        found = self._updates.get((table, keys, columns))
+        if found is None:
+            assignments = ", ".join(f"{column} = :{column}" for column in columns)
+            where = " AND ".join(f"{key} = :{key}" for key in keys)
+            found = self._in_style(f"UPDATE {table} SET {assignments} WHERE {where}")
+            self._updates[(table, keys, columns)] = found
+        return found
+
+    def _in_style(self, sql: str) -> str:
+        if self.paramstyle == "named":
+            return sql
+        return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
 @cache
 def queries(
     paramstyle: str = "named", dialect: str | None = None, locks: bool = True
-) -> dict[str, str]:
+) -> Statements:
     """Statements by name from ``queries.sql``, in the driver's parameter style:
     ``named`` (``:name``, sqlite3) as written, or ``pyformat`` (``%(name)s``, psycopg).
     With ``dialect``, that dialect's ``<dialect>_queries.sql`` replaces or adds some.
@@ -40,13 +67,10 @@ def queries(
     statements = {
         name: _expand_columns(sql).format_map(clauses) for name, sql in statements.items()
     }
-    if paramstyle == "named":
-        return statements
-    if paramstyle == "pyformat":
-        return {
-            name: _PARAM.sub(r"%(\1)s", sql.replace("%", "%%")) for name, sql in statements.items()
-        }
-    raise ValueError(f"unknown paramstyle {paramstyle!r}; expected 'named' or 'pyformat'")
+    if paramstyle not in ("named", "pyformat"):
+        raise ValueError(f"unknown paramstyle {paramstyle!r}; expected 'named' or 'pyformat'")
+    styled = Statements({}, paramstyle)
+    return Statements({name: styled._in_style(sql) for name, sql in statements.items()}, paramstyle)
 
 
 # Row-lock clauses by dialect; a dialect not named here locks nothing row by row.

@@ -26,15 +26,6 @@ UPDATE pyworkflow_schema SET version = :version
 -- name: insert_run
 INSERT INTO runs ({runs}, due_at, wake_at) VALUES ({:runs}, :due_at, :wake_at)
 
--- name: update_run
-UPDATE runs SET
-    status = :status, result = :result, closed_at = :closed_at, timeout_at = :timeout_at,
-    tags = :tags, decision = :decision, decision_ready_at = :decision_ready_at,
-    decision_token = :decision_token, decision_deadline = :decision_deadline,
-    decision_again = :decision_again, decision_failures = :decision_failures,
-    decision_attempts = :decision_attempts, due_at = :due_at, wake_at = :wake_at
-WHERE run_id = :run_id
-
 -- name: get_run
 SELECT {runs}
 FROM runs WHERE run_id = :run_id
@@ -99,13 +90,6 @@ SELECT body FROM events WHERE run_id = :run_id AND seq > :after ORDER BY seq
 
 -- name: insert_activity
 INSERT INTO activities ({activities}, due_at) VALUES ({:activities}, :due_at)
-
--- name: update_activity
-UPDATE activities SET
-    state = :state, token = :token, attempt = :attempt, started_at = :started_at,
-    execution_deadline = :execution_deadline, heartbeat_deadline = :heartbeat_deadline,
-    cancel_requested = :cancel_requested, due_at = :due_at
-WHERE run_id = :run_id AND activity_id = :activity_id
 
 -- name: delete_activity
 DELETE FROM activities WHERE run_id = :run_id AND activity_id = :activity_id

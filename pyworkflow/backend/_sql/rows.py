@@ -101,6 +101,14 @@ _ACTIVITY_COLUMNS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] 
 
 RUN_COLUMNS = tuple(_RUN_COLUMNS)
 ACTIVITY_COLUMNS = tuple(_ACTIVITY_COLUMNS)
+# The columns an update may change (the others are fixed when the row is made),
+# derived scheduling columns included.
+RUN_UPDATABLE = (
+    *RUN_COLUMNS[RUN_COLUMNS.index("status") : RUN_COLUMNS.index("decision_attempts") + 1],
+    "due_at",
+    "wake_at",
+)
+ACTIVITY_UPDATABLE = (*ACTIVITY_COLUMNS[ACTIVITY_COLUMNS.index("state") :], "due_at")
 
 
 def run_params(run: ProcessRecord) -> dict[str, Any]:
@@ -121,6 +129,16 @@ def run_from_row(row: Sequence[Any]) -> ProcessRecord:
     return ProcessRecord(**_fields(_RUN_COLUMNS, row))
 
 
+def stored_run(row: Sequence[Any], run: ProcessRecord) -> dict[str, Any]:
+    """What the database holds for ``run``, read as ``row``, as parameters hold it:
+    what an update compares its parameters with. The derived columns hold what
+    the record derives, since every write of the row writes them from it."""
+    stored = dict(zip(RUN_COLUMNS, row, strict=True))
+    stored["due_at"] = to_micros(run.due_at)
+    stored["wake_at"] = to_micros(run.wake_at)
+    return stored
+
+
 def activity_params(activity: ActivityRecord) -> dict[str, Any]:
     params = {
         name: store(getattr(activity, name)) for name, (store, _) in _ACTIVITY_COLUMNS.items()
@@ -132,6 +150,13 @@ def activity_params(activity: ActivityRecord) -> dict[str, Any]:
 def activity_from_row(row: Sequence[Any]) -> ActivityRecord:
     """A row of the {activities} columns."""
     return ActivityRecord(**_fields(_ACTIVITY_COLUMNS, row))
+
+
+def stored_activity(row: Sequence[Any], activity: ActivityRecord) -> dict[str, Any]:
+    """As :func:`stored_run`, for an activity."""
+    stored = dict(zip(ACTIVITY_COLUMNS, row, strict=True))
+    stored["due_at"] = to_micros(activity.due_at)
+    return stored
 
 
 def timer_params(timer: TimerRecord) -> dict[str, Any]:

@@ -15,14 +15,19 @@ from ... import codec
 from ...engine.records import ActivityRecord, ProcessRecord, TimerRecord
 from ...events import Event
 from ...observe import PublishedEvent
+from . import Statements
 from .rows import (
+    ACTIVITY_UPDATABLE,
     EPOCH,
     MICROSECOND,
+    RUN_UPDATABLE,
     activity_from_row,
     activity_params,
     encode_json,
     run_from_row,
     run_params,
+    stored_activity,
+    stored_run,
     timer_from_row,
     timer_params,
     to_micros,
@@ -31,10 +36,17 @@ from .rows import (
 Execute = Callable[[str, Any], Any]
 
 
+_RUN_KEY = ("run_id",)
+_ACTIVITY_KEY = ("run_id", "activity_id")
+
+
 class SQLTransaction:
-    def __init__(self, execute: Execute, statements: dict[str, str]) -> None:
+    def __init__(self, execute: Execute, statements: Statements) -> None:
         self._execute = execute
         self._sql = statements
+        # What the database holds for each run and activity this transaction read
+        # or wrote, by table and key: an update sets only the columns it changes.
+        self._stored: dict[tuple[str, ...], dict[str, Any]] = {}
         # The last event number of each run appended to in this transaction.
         self._last_event: dict[str, int] = {}
         self.appended: list[PublishedEvent] = []
@@ -53,20 +65,48 @@ class SQLTransaction:
 
     # processes
 
+    def _run_read(self, row: Sequence[Any] | None) -> ProcessRecord | None:
+        if row is None:
+            return None
+        run = run_from_row(row)
+        self._stored[("runs", run.run_id)] = stored_run(row, run)
+        return run
+
+    def _activity_read(self, row: Sequence[Any] | None) -> ActivityRecord | None:
+        if row is None:
+            return None
+        activity = activity_from_row(row)
+        key = ("activities", activity.run_id, activity.activity_id)
+        self._stored[key] = stored_activity(row, activity)
+        return activity
+
+    def _update(
+        self, table: str, keys: tuple[str, ...], columns: tuple[str, ...], params: dict[str, Any]
+    ) -> None:
+        """UPDATE the columns whose value differs from what this transaction knows
+        the row holds (all of them when it knows nothing); none differing, none."""
+        stored_key = (table, *(params[key] for key in keys))
+        before = self._stored.get(stored_key)
+        if before is not None:
+            columns = tuple(column for column in columns if params[column] != before[column])
+        if columns:
+            self._execute(self._sql.update_setting(table, keys, columns), params)
+        self._stored[stored_key] = params
+
     def insert_process(self, record: ProcessRecord) -> None:
-        self._execute(self._sql["insert_run"], run_params(record))
+        params = run_params(record)
+        self._execute(self._sql["insert_run"], params)
+        self._stored[("runs", record.run_id)] = params
         self._last_event[record.run_id] = 0
 
     def update_process(self, record: ProcessRecord) -> None:
-        self._execute(self._sql["update_run"], run_params(record))
+        self._update("runs", _RUN_KEY, RUN_UPDATABLE, run_params(record))
 
     def get_run(self, run_id: str) -> ProcessRecord | None:
-        row = self._one("get_run", {"run_id": run_id})
-        return None if row is None else run_from_row(row)
+        return self._run_read(self._one("get_run", {"run_id": run_id}))
 
     def get_open_run(self, process_id: str) -> ProcessRecord | None:
-        row = self._one("get_open_run", {"process_id": process_id})
-        return None if row is None else run_from_row(row)
+        return self._run_read(self._one("get_open_run", {"process_id": process_id}))
 
     def get_latest_run(self, process_id: str) -> ProcessRecord | None:
         row = self._one("get_latest_run", {"process_id": process_id})
@@ -83,7 +123,8 @@ class SQLTransaction:
         return [run_from_row(row) for row in self._all("process_runs", {"process_id": process_id})]
 
     def open_children(self, parent_run: str) -> list[ProcessRecord]:
-        return [run_from_row(row) for row in self._all("open_children", {"parent_run": parent_run})]
+        rows = self._all("open_children", {"parent_run": parent_run})
+        return [run for run in map(self._run_read, rows) if run is not None]
 
     # history
 
@@ -111,17 +152,21 @@ class SQLTransaction:
     # activities
 
     def insert_activity(self, record: ActivityRecord) -> None:
-        self._execute(self._sql["insert_activity"], activity_params(record))
+        params = activity_params(record)
+        self._execute(self._sql["insert_activity"], params)
+        self._stored[("activities", record.run_id, record.activity_id)] = params
 
     def update_activity(self, record: ActivityRecord) -> None:
-        self._execute(self._sql["update_activity"], activity_params(record))
+        self._update("activities", _ACTIVITY_KEY, ACTIVITY_UPDATABLE, activity_params(record))
 
     def delete_activity(self, run_id: str, activity_id: str) -> None:
         self._execute(self._sql["delete_activity"], {"run_id": run_id, "activity_id": activity_id})
+        self._stored.pop(("activities", run_id, activity_id), None)
 
     def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
-        row = self._one("get_activity", {"run_id": run_id, "activity_id": activity_id})
-        return None if row is None else activity_from_row(row)
+        return self._activity_read(
+            self._one("get_activity", {"run_id": run_id, "activity_id": activity_id})
+        )
 
     def delete_activities_of(self, run_id: str) -> None:
         self._execute(self._sql["delete_activities_of"], {"run_id": run_id})
@@ -156,8 +201,7 @@ class SQLTransaction:
             "names": _name_list(workflows),
             "root_id": root_id,
         }
-        row = self._one("next_decision", params)
-        return None if row is None else run_from_row(row)
+        return self._run_read(self._one("next_decision", params))
 
     def next_activity(
         self,
@@ -169,7 +213,7 @@ class SQLTransaction:
         return self._claimed_activity(self._one("next_activity", params))
 
     def _claimed_activity(self, row: Sequence[Any] | None) -> ActivityRecord | None:
-        return None if row is None else activity_from_row(row)
+        return self._activity_read(row)
 
     # The sweep of due work: one statement answers "nothing is due", the common
     # case, instead of one query per kind of deadline.
@@ -191,13 +235,13 @@ class SQLTransaction:
         if self._nothing_due(now):
             return []
         rows = self._all("due_runs", {"now": to_micros(now), "limit": limit})
-        return [run_from_row(row) for row in rows]
+        return [run for run in map(self._run_read, rows) if run is not None]
 
     def due_activities(self, now: datetime, limit: int) -> list[ActivityRecord]:
         if self._nothing_due(now):
             return []
         rows = self._all("due_activities", {"now": to_micros(now), "limit": limit})
-        return [activity_from_row(row) for row in rows]
+        return [activity for activity in map(self._activity_read, rows) if activity is not None]
 
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         if self._nothing_due(now):
@@ -227,6 +271,7 @@ class SQLTransaction:
         for name in ("delete_events_of", "delete_activities_of", "delete_timers_of", "delete_run"):
             self._execute(self._sql[name], {"run_id": run_id})
         self._last_event.pop(run_id, None)
+        self._stored.pop(("runs", run_id), None)
 
 
 def _name_list(names: Sequence[str] | None) -> str | None:
