@@ -81,7 +81,9 @@ sys.path.insert(0, str(BENCHMARKS))
 import dbos_workers  # noqa: E402
 from bench_workers import STEPS, Row, ThreeStepWorkflow  # noqa: E402
 from postgres_bench import DEFAULT_SERVER, scratch_database  # noqa: E402
-from sqlite_bench import claim_cost, decision_cost, print_table  # noqa: E402
+from postgres_bench import claim_cost as postgres_claim_cost  # noqa: E402
+from sqlite_bench import claim_cost as sqlite_claim_cost  # noqa: E402
+from sqlite_bench import decision_cost, print_table  # noqa: E402
 
 from pyworkflow.process import Process  # noqa: E402
 from pyworkflow_cli.app import App  # noqa: E402
@@ -409,15 +411,27 @@ def table(cells: dict[Key, Cell], backends: list[str]) -> None:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
 
 
-def costs(quick: bool) -> list[Row]:
-    """sqlite_bench's claim-cost and history-cost rows, for one report."""
-    scale, history = (10_000, 500) if quick else (100_000, 5000)
+def costs(quick: bool, server: str) -> list[Row]:
+    """The claim-cost rows of both backends, side by side, then sqlite_bench's
+    history-cost rows, for one report; PostgreSQL's databases are made on ``server``."""
+    scale, history, rounds = (10_000, 500, 6) if quick else (100_000, 5000, 30)
+    sizes = (100, scale)
     with tempfile.TemporaryDirectory(prefix="pyworkflow-peer-bench-costs-") as name:
         directory = Path(name)
         return [
-            *claim_cost(directory, (100, scale), repeat=100),
-            *decision_cost(directory, (10, history), repeat=20),
+            *_on(SQLITE, sqlite_claim_cost(directory, sizes, rounds, per_round=10)),
+            *_on(POSTGRES, postgres_claim_cost(server, sizes, rounds, per_round=10)),
+            *_on(SQLITE, decision_cost(directory, (10, history), repeat=20)),
         ]
+
+
+def _on(backend: str, rows: list[Row]) -> list[Row]:
+    """``rows`` with the backend named on each measure (its indented parts stay as
+    they are), since both backends' rows read alike."""
+    return [
+        (measure if measure.startswith(" ") else f"{backend}: {measure}", result, note)
+        for measure, result, note in rows
+    ]
 
 
 def main() -> None:
@@ -435,7 +449,9 @@ def main() -> None:
         "--dbos-concurrency", type=int, default=0, metavar="N", help="per process; 0: no limit"
     )
     parser.add_argument(
-        "--costs", action="store_true", help="also sqlite_bench's claim and decision cost rows"
+        "--costs",
+        action="store_true",
+        help="also the claim-cost rows of both backends and sqlite_bench's history-cost rows",
     )
     args = parser.parse_args()
     settings = Settings(
@@ -459,7 +475,7 @@ def main() -> None:
     )
     table(cells, backends)
     if args.costs:
-        print_table(costs(args.quick))
+        print_table(costs(args.quick, args.dsn))
 
 
 def _dbos_version() -> str:

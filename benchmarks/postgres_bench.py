@@ -1,9 +1,10 @@
-"""PostgreSQL backend benchmarks: throughput and idle latency.
+"""PostgreSQL backend benchmarks: throughput, idle latency, claim and history cost.
 
-``python benchmarks/postgres_bench.py [--dsn DSN] [--quick]``. The DSN names a
-server (default: the local one, user postgres); the benchmark makes a database
-of its own there and drops it at the end. Workers are separate OS processes,
-as in production; figures are medians (latency also gives p95). Prints a table.
+``python benchmarks/postgres_bench.py [--dsn DSN] [--quick] [--claim-cost-only]``.
+The DSN names a server (default: the local one, user postgres); the benchmark
+makes databases of its own there and drops them at the end. Workers are
+separate OS processes, as in production; figures are medians (latency also
+gives p95). Prints a table.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_workers import STEPS, Row, ThreeStepWorkflow, backend_for, idle_latency, manager_for  # noqa: E402
-from sqlite_bench import print_table, workers  # noqa: E402
+from sqlite_bench import ClaimBench, compare_claims, print_table, workers  # noqa: E402
 
+from pyworkflow.backend.postgres import PostgresBackend  # noqa: E402
 from pyworkflow.decision import RecordMarker  # noqa: E402
 from pyworkflow.events import SignalEvent  # noqa: E402
 from pyworkflow.manager import Manager  # noqa: E402
@@ -124,6 +126,40 @@ def latency(server: str, samples: int, long_samples: int) -> list[Row]:
     return rows
 
 
+class _StatementCounter:
+    """Counts the statements the calling thread's connection sends, BEGIN and COMMIT
+    included. psycopg has no trace callback, so the connection's ``execute`` is
+    wrapped: every statement of the store's transactions goes through it."""
+
+    def __init__(self, backend: PostgresBackend) -> None:
+        self.count = 0
+        connection = backend.store._connection()  # type: ignore[attr-defined]
+        connection.execute = self._counting(connection.execute)
+
+    def _counting(self, execute: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return execute(*args, **kwargs)
+
+        return counted
+
+
+def claim_cost(server: str, sizes: tuple[int, int], rounds: int, per_round: int) -> list[Row]:
+    """Claiming from PostgreSQL databases of ``sizes`` open processes, compared as
+    sqlite_bench compares SQLite's: a scratch database for each size."""
+    with ExitStack() as databases:
+        benches = [
+            _postgres_claim_bench(databases.enter_context(scratch_database(server)), size)
+            for size in sizes
+        ]
+        return compare_claims(benches, rounds, per_round)
+
+
+def _postgres_claim_bench(dsn: str, size: int) -> ClaimBench:
+    backend = PostgresBackend(dsn)
+    return ClaimBench(backend, size, _StatementCounter(backend))
+
+
 def decision_cost(server: str, lengths: tuple[int, int], repeat: int) -> list[Row]:
     """One decision (claim, decide, complete) through DecisionWorker, at two history
     lengths; the worker keeps the history it decided, as a long-lived worker does."""
@@ -165,20 +201,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", default=DEFAULT_SERVER, help="a server to make a database on")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--decision-cost-only", action="store_true", help="only the history-length row"
+    )
+    only.add_argument(
+        "--claim-cost-only", action="store_true", help="only the open-process-count rows"
     )
     args = parser.parse_args()
     count, samples, long_samples = (200, 10, 3) if args.quick else (1000, 100, 15)
+    scale, claim_rounds = (10_000, 6) if args.quick else (100_000, 30)
     rows: list[Row] = []
-    if not args.decision_cost_only:
+    if not (args.decision_cost_only or args.claim_cost_only):
         for deciders, runners in ((1, 1), (2, 2)):
             print(f"  running throughput {deciders}+{runners} ...", file=sys.stderr, flush=True)
             rows.extend(throughput(args.dsn, count, deciders, runners))
         print("  running latency ...", file=sys.stderr, flush=True)
         rows.extend(latency(args.dsn, samples, long_samples))
-    print("  running decision cost ...", file=sys.stderr, flush=True)
-    rows.extend(decision_cost(args.dsn, (50, 5000), 20 if args.quick else 100))
+    if not args.decision_cost_only:
+        print("  running claim cost ...", file=sys.stderr, flush=True)
+        rows.extend(claim_cost(args.dsn, (100, scale), rounds=claim_rounds, per_round=10))
+    if not args.claim_cost_only:
+        print("  running decision cost ...", file=sys.stderr, flush=True)
+        rows.extend(decision_cost(args.dsn, (50, 5000), 20 if args.quick else 100))
     with psycopg.connect(args.dsn) as connection:
         version = connection.info.server_version
     host = conninfo_to_dict(args.dsn).get("host", "local socket")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -30,6 +30,7 @@ from bench_workers import STEPS, Row, ThreeStepWorkflow, idle_latency, manager_f
 
 from pyworkflow.backend.sqlite import SQLiteBackend  # noqa: E402
 from pyworkflow.decision import RecordMarker  # noqa: E402
+from pyworkflow.engine import Engine  # noqa: E402
 from pyworkflow.engine.records import ActivityRecord  # noqa: E402
 from pyworkflow.events import SignalEvent  # noqa: E402
 from pyworkflow.manager import Manager  # noqa: E402
@@ -38,6 +39,8 @@ from pyworkflow.signal import Signal  # noqa: E402
 from pyworkflow_cli.waiting import wait_closed  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+B = TypeVar("B", bound=Engine)
 
 
 class WorkerProcess:
@@ -180,13 +183,17 @@ def _median_ms(action: Callable[[], object], repeat: int) -> float:
 
 
 def _backend(path: Path) -> SQLiteBackend:
-    backend = SQLiteBackend(path)
+    return _registered(SQLiteBackend(path))
+
+
+def _registered(backend: B) -> B:
+    """``backend`` knowing the benchmark's workflow and activity, as a worker's would."""
     backend.register_workflow(ThreeStepWorkflow.name)
     backend.register_activity("Increment", scheduled_timeout=3600)
     return backend
 
 
-def _fill(backend: SQLiteBackend, count: int) -> None:
+def _fill(backend: Engine, count: int) -> None:
     """Open ``count`` processes, each with a decision and an activity waiting.
 
     Written in large transactions through the engine's own step for opening a run,
@@ -232,6 +239,12 @@ def _activity_like(record: ActivityRecord, number: int) -> ActivityRecord:
     )
 
 
+class StatementCounter(Protocol):
+    """Statements the calling thread's connection has run so far; only differences count."""
+
+    count: int
+
+
 class _StatementCounter:
     """Counts the statements the calling thread's connection runs (a trace callback)."""
 
@@ -243,27 +256,39 @@ class _StatementCounter:
         self.count += 1
 
 
-class _ClaimBench:
-    """One database of ``size`` open processes whose claims are timed one by one;
-    each claimed task is put back (untimed) so the queues keep their length."""
+class ClaimBench:
+    """``backend`` filled with ``size`` open processes, whose claims are timed one by
+    one; each claimed task is put back (untimed) so the queues keep their length.
 
-    def __init__(self, directory: Path, size: int) -> None:
+    Any backend will do, so that SQLite and PostgreSQL are measured by the same code;
+    ``counter``, if given, also counts each claim's statements."""
+
+    def __init__(self, backend: Engine, size: int, counter: StatementCounter | None = None) -> None:
         self.size = size
-        self.backend = _backend(directory / f"claim-{size}.sqlite3")
+        self.backend = _registered(backend)
         _fill(self.backend, size)
-        self.counter = _StatementCounter(self.backend)
+        self.counter = counter
         self.timings: dict[str, list[float]] = {"decision": [], "activity": []}
         self.statements: dict[str, list[int]] = {"decision": [], "activity": []}
         self._again = 0
 
     def _timed(self, kind: str, claim: Callable[[], Any]) -> Any:
-        before = self.counter.count
+        before = self._statements_so_far()
         begin = time.perf_counter()
         task = claim()
         self.timings[kind].append(time.perf_counter() - begin)
-        self.statements[kind].append(self.counter.count - before)
+        self.statements[kind].append(self._statements_so_far() - before)
         assert task is not None, f"no {kind} task to claim at {self.size}"
         return task
+
+    def _statements_so_far(self) -> int:
+        return self.counter.count if self.counter else 0
+
+    def forget(self) -> None:
+        """Drop what was measured so far: the warm-up's claims."""
+        for kind in self.timings:
+            self.timings[kind].clear()
+            self.statements[kind].clear()
 
     def claims(self, count: int) -> None:
         backend = self.backend
@@ -289,14 +314,23 @@ class _ClaimBench:
 
 
 def claim_cost(directory: Path, sizes: tuple[int, int], rounds: int, per_round: int) -> list[Row]:
-    """Both sizes built first, then measured in alternating rounds, so that what
-    else the machine does falls on both alike; medians of every claim."""
-    benches = [_ClaimBench(directory, size) for size in sizes]
-    for bench in benches:  # warm both page caches before timing
+    """Claiming from SQLite databases of ``sizes`` open processes, compared."""
+    benches = [_sqlite_claim_bench(directory / f"claim-{size}.sqlite3", size) for size in sizes]
+    return compare_claims(benches, rounds, per_round)
+
+
+def _sqlite_claim_bench(path: Path, size: int) -> ClaimBench:
+    backend = SQLiteBackend(path)
+    return ClaimBench(backend, size, _StatementCounter(backend))
+
+
+def compare_claims(benches: list[ClaimBench], rounds: int, per_round: int) -> list[Row]:
+    """Two benches, both built first, then measured in alternating rounds, so that
+    what else the machine does falls on both alike; medians of every claim. The
+    benches' backends are closed at the end."""
+    for bench in benches:  # warm both caches before timing
         bench.claims(5)
-        for kind in bench.timings:
-            bench.timings[kind].clear()
-            bench.statements[kind].clear()
+        bench.forget()
     for number in range(rounds):
         for bench in benches if number % 2 == 0 else reversed(benches):
             bench.claims(per_round)
@@ -311,6 +345,8 @@ def claim_cost(directory: Path, sizes: tuple[int, int], rounds: int, per_round: 
                 f"x{high / low:.2f}, {len(small.timings[kind])} claims each, interleaved",
             )
         )
+        if small.counter is None or large.counter is None:
+            continue
         rows.append(
             (
                 f"  statements per {kind} claim",
