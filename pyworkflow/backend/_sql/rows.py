@@ -104,11 +104,31 @@ ACTIVITY_COLUMNS = tuple(_ACTIVITY_COLUMNS)
 # The columns an update may change (the others are fixed when the row is made),
 # derived scheduling columns included.
 RUN_UPDATABLE = (
-    *RUN_COLUMNS[RUN_COLUMNS.index("status") : RUN_COLUMNS.index("decision_attempts") + 1],
+    "status",
+    "result",
+    "closed_at",
+    "timeout_at",
+    "tags",
+    "decision",
+    "decision_ready_at",
+    "decision_token",
+    "decision_deadline",
+    "decision_again",
+    "decision_failures",
+    "decision_attempts",
     "due_at",
     "wake_at",
 )
-ACTIVITY_UPDATABLE = (*ACTIVITY_COLUMNS[ACTIVITY_COLUMNS.index("state") :], "due_at")
+ACTIVITY_UPDATABLE = (
+    "state",
+    "token",
+    "attempt",
+    "started_at",
+    "execution_deadline",
+    "heartbeat_deadline",
+    "cancel_requested",
+    "due_at",
+)
 
 
 def run_params(run: ProcessRecord) -> dict[str, Any]:
