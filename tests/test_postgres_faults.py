@@ -284,6 +284,16 @@ def test_the_server_enforces_the_statement_timeout_and_keepalives_are_on(dsn):
         connection.rollback()
 
 
+def test_server_options_from_the_environment_are_kept(dsn, monkeypatch):
+    """PGOPTIONS (say, set in a systemd unit) still applies beside the backend's own."""
+    monkeypatch.setenv("PGOPTIONS", "-c work_mem=7MB")
+    with PostgresBackend(dsn, statement_timeout=2.5) as backend:
+        connection = backend.store._connection()  # type: ignore[attr-defined]
+        assert connection.execute("SHOW work_mem").fetchone() == ("7MB",)
+        assert connection.execute("SHOW statement_timeout").fetchone() == ("2500ms",)
+        connection.rollback()
+
+
 def test_a_timeout_that_is_not_positive_is_refused(dsn):
     with pytest.raises(BackendConfigurationError, match="statement_timeout must be a positive"):
         PostgresBackend(dsn, statement_timeout=0)

@@ -164,7 +164,9 @@ class PostgresStore:
         params.setdefault("keepalives_idle", str(max(1, round(keepalives_idle))))
         params.setdefault("keepalives_interval", str(KEEPALIVES_INTERVAL))
         params.setdefault("keepalives_count", str(KEEPALIVES_COUNT))
-        options = str(params.get("options") or "")
+        # libpq reads PGOPTIONS only where the DSN names no options, and these
+        # always name some: the environment's are kept by starting from them.
+        options = str(params.get("options") or os.environ.get("PGOPTIONS") or "")
         if "statement_timeout" not in options:
             options = f"{options} -c statement_timeout={round(statement_timeout * 1000)}"
         if schema is not None:
