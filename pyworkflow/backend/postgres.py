@@ -569,15 +569,11 @@ class _PostgresTransaction(SQLTransaction):
         self._tell_of_activity(record)
         super().update_activity(record)
 
-    def _append_event(self, run_id: str, body: str) -> None:
-        """Every event is a held write: one whose number is not known here numbers
-        itself after the run's last on the server, so no answer is waited for."""
-        last = self._last_event.get(run_id)
-        if last is None:
-            self._run(self._sql["insert_event_after_last"], {"run_id": run_id, "body": body})
-            return
-        self._last_event[run_id] = last + 1
-        self._run(self._sql["insert_event"], {"run_id": run_id, "seq": last + 1, "body": body})
+    def _append_unnumbered(self, run_id: str, body: str) -> int | None:
+        """A held write like the rest: the event numbers itself after the run's last
+        on the server, so no answer is waited for, and the number stays unknown."""
+        self._run(self._sql["insert_event_after_last"], {"run_id": run_id, "body": body})
+        return None
 
     def now(self) -> datetime | None:
         """The server's clock: workers and clients on machines whose clocks differ

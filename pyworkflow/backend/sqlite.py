@@ -424,10 +424,9 @@ class SQLiteStore:
 
     def _latest_closing(self) -> int | None:
         try:
-            row = self._connection().execute(self._statements["latest_closing"]).fetchone()
+            return self._connection().execute(self._statements["latest_closing"]).fetchone()[0]
         except sqlite3.Error as error:
             raise self._error(error) from None
-        return None if row is None else row[0]
 
     def _wait_for_any_change(self, timeout: float) -> bool:
         now = time.monotonic()

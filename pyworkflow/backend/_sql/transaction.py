@@ -134,15 +134,20 @@ class SQLTransaction:
             self.appended.append(PublishedEvent(run.process_id, run.run_id, run.workflow, event))
 
     def _append_event(self, run_id: str, body: str) -> None:
-        """The run's first append in this transaction learns the number it got; the
-        next ones count on from it."""
+        """Events after one whose number is known count on from it."""
         last = self._last_event.get(run_id)
         if last is None:
-            last = self._one("insert_next_event", {"run_id": run_id, "body": body})[0]
-        else:
-            last += 1
-            self._execute(self._sql["insert_event"], {"run_id": run_id, "seq": last, "body": body})
-        self._last_event[run_id] = last
+            number = self._append_unnumbered(run_id, body)
+            if number is not None:
+                self._last_event[run_id] = number
+            return
+        self._last_event[run_id] = last + 1
+        self._execute(self._sql["insert_event"], {"run_id": run_id, "seq": last + 1, "body": body})
+
+    def _append_unnumbered(self, run_id: str, body: str) -> int | None:
+        """An event whose number this transaction does not know yet: it numbers
+        itself after the run's last, and tells the number it got."""
+        return int(self._one("insert_next_event", {"run_id": run_id, "body": body})[0])
 
     def history(self, run_id: str, after: int = 0) -> list[Event]:
         loads = codec.loads
