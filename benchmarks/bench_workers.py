@@ -12,11 +12,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pyworkflow.activity import Activity, ActivityCompleted
 from pyworkflow.backend.base import Backend
 from pyworkflow.decision import CompleteProcess, FailProcess, ScheduleActivity
+from pyworkflow.events import ActivityEvent
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
 from pyworkflow.worker import ActivityWorker, DecisionWorker, Worker
@@ -35,15 +36,16 @@ class IncrementActivity(Activity):
 class ThreeStepWorkflow(Workflow):
     """Three trivial activities in sequence, then complete with their total."""
 
-    activities: list[type[Activity]] = [IncrementActivity]
+    activities: ClassVar[list[type[Activity]]] = [IncrementActivity]
 
     def decide(self, process: Process) -> Any:
-        results = [event.result for event in process.history if event.type == "activity"]
-        if results and not isinstance(results[-1], ActivityCompleted):
-            return FailProcess(reason=repr(results[-1]))
-        if len(results) == STEPS:
-            return CompleteProcess(results[-1].result)
-        value = results[-1].result if results else 0
+        results = [event.result for event in process.history if isinstance(event, ActivityEvent)]
+        last = results[-1] if results else None
+        if last is not None and not isinstance(last, ActivityCompleted):
+            return FailProcess(reason=repr(last))
+        if last is not None and len(results) == STEPS:
+            return CompleteProcess(last.result)
+        value = last.result if last is not None else 0
         step = self.activities[0]
         return ScheduleActivity(step, id=f"step-{len(results) + 1}", input=value)
 

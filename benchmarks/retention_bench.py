@@ -18,6 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def db_size(path: Path) -> int:
     return path.stat().st_size
 
 
-def purge_rate(make: callable, count: int, repeat: int, label: str) -> Row:  # type: ignore[valid-type]
+def purge_rate(make: Callable[[ManualClock], Backend], count: int, repeat: int, label: str) -> Row:
     rates = []
     for _ in range(repeat):
         clock = ManualClock()

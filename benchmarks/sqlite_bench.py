@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_workers import STEPS, Row, ThreeStepWorkflow, idle_latency, manager_for  # noqa: E402
 
-from pyworkflow.backend.sqlite import SQLiteBackend  # noqa: E402
+from pyworkflow.backend.sqlite import SQLiteBackend, SQLiteStore  # noqa: E402
 from pyworkflow.decision import RecordMarker  # noqa: E402
 from pyworkflow.engine import Engine  # noqa: E402
 from pyworkflow.engine.records import ActivityRecord  # noqa: E402
@@ -250,7 +250,9 @@ class _StatementCounter:
 
     def __init__(self, backend: SQLiteBackend) -> None:
         self.count = 0
-        backend.store._connection().set_trace_callback(self._seen)
+        store = backend.store
+        assert isinstance(store, SQLiteStore)
+        store._connection().set_trace_callback(self._seen)
 
     def _seen(self, statement: str) -> None:
         self.count += 1

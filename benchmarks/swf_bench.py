@@ -271,6 +271,11 @@ def reset_moto(url: str) -> None:
 # -- the table -------------------------------------------------------------------------------
 
 
+def _sum_of(names: list[str]) -> Callable[[CallCounter], float]:
+    """A row's figure: the calls of these names, one run's workers together."""
+    return lambda counter: sum(counter.workers[name] for name in names)
+
+
 def kind_of(name: str) -> str:
     if name in POLLS:
         return "poll"
@@ -313,9 +318,9 @@ def print_table(runs: dict[str, list[Round]], processes: int) -> None:
         ("read", "SWF reads per process (workers)"),
     ):
         names_of_kind = [c for c in calls if kind_of(c) == kind]
-        swf_row(label, lambda c, k=names_of_kind: sum(c.workers[n] for n in k))
+        swf_row(label, _sum_of(names_of_kind))
         for name in names_of_kind:
-            swf_row(f"  {name}", lambda c, n=name: c.workers[n])
+            swf_row(f"  {name}", _sum_of([name]))
         if kind == "poll":
             swf_row("  of which empty", lambda c: c.empty_polls)
     swf_row("SWF reads per process (waiting loop)", lambda c: sum(c.waiting.values()))
