@@ -727,6 +727,11 @@ class _Pipeline:
 
     def __init__(self, connection: psycopg.Connection[Any], begin: str) -> None:
         self._connection = connection
+        # Making a cursor costs psycopg about as much CPU as sending a statement,
+        # so one sends every statement whose answer is not read, and another each
+        # single read, whose answer its caller takes before the next is sent.
+        self._writer = connection.cursor()
+        self._reader = connection.cursor()
         self._held: list[tuple[Any, Any]] = [(begin, None)]
         self._begun = False
 
@@ -734,10 +739,14 @@ class _Pipeline:
         self._held.append((query, params))
 
     def send(self, query: Any, params: Any = None) -> psycopg.Cursor[Any]:
-        """``query`` run after what is held; its cursor, answered."""
+        """``query`` run after what is held; its cursor, answered, until the next
+        ``send``."""
         if not self._held:
-            return self._connection.execute(query, params)
-        return self.send_each([(query, params)])[0]
+            return self._reader.execute(query, params)
+        with self._connection.pipeline():
+            self._send_held()
+            self._reader.execute(query, params)
+        return self._reader
 
     def send_each(self, statements: Sequence[tuple[Any, Any]]) -> list[psycopg.Cursor[Any]]:
         """Each statement run in turn after what is held; their cursors, answered."""
@@ -754,12 +763,12 @@ class _Pipeline:
         with self._connection.pipeline():
             self._send_held()
             if last is not None:
-                self._connection.execute(*last)
-            self._connection.execute("COMMIT", prepare=False)
+                self._writer.execute(*last)
+            self._writer.execute("COMMIT", prepare=False)
 
     def _send_held(self) -> None:
         for query, params in self._held:
-            self._connection.execute(query, params)
+            self._writer.execute(query, params)
         self._held.clear()
         self._begun = True
 
