@@ -17,6 +17,11 @@ sends the BEGIN, COMMIT and ROLLBACK it adds itself; and sqlite3 through a
 connection factory's ``execute``. The counts are exact for one process at
 a time; they include the workers' idle polls that found nothing (one per
 operation that follows a commit by another).
+
+With ``--in-flight``, all N processes are started first and each worker runs
+its loop until idle, as busy workers do: a report then claims the worker's
+next task in the same call (``complete_and_claim_*``), and the polls of its
+own nearly vanish.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from unittest.mock import patch
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -53,6 +59,8 @@ OPERATIONS = (
     "poll_activity_task",
     "heartbeat_activity_task",
     "complete_activity_task",
+    "complete_and_claim_decision_task",
+    "complete_and_claim_activity_task",
 )
 
 
@@ -68,7 +76,7 @@ class HeartbeatingIncrement(Activity):
 class ThreeSteps(ThreeStepWorkflow):
     """The benchmarks' three steps, each heartbeating once."""
 
-    activities = [HeartbeatingIncrement]
+    activities: ClassVar[list[type[Activity]]] = [HeartbeatingIncrement]
 
 
 class Tally:
@@ -105,7 +113,7 @@ def _counted() -> bool:
 
 @contextmanager
 def counting_psycopg(tally: Tally) -> Iterator[None]:
-    base = psycopg.Connection.__mro__[1]
+    base: Any = psycopg.Connection.__mro__[1]
     command, execute = base._exec_command, psycopg.Cursor.execute
     exit_pipeline = psycopg.Pipeline.__exit__
 
@@ -129,15 +137,12 @@ def counting_psycopg(tally: Tally) -> Iterator[None]:
             tally.trips[tally.operation] += 1
         return exit_pipeline(pipeline, *args, **kwargs)
 
-    base._exec_command = counted_command  # type: ignore[method-assign]
-    psycopg.Cursor.execute = counted_execute  # type: ignore[method-assign]
-    psycopg.Pipeline.__exit__ = counted_exit  # type: ignore[method-assign]
-    try:
+    with (
+        patch.object(base, "_exec_command", counted_command),
+        patch.object(psycopg.Cursor, "execute", counted_execute),
+        patch.object(psycopg.Pipeline, "__exit__", counted_exit),
+    ):
         yield
-    finally:
-        base._exec_command = command  # type: ignore[method-assign]
-        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
-        psycopg.Pipeline.__exit__ = exit_pipeline  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -164,26 +169,34 @@ def counting_sqlite(tally: Tally) -> Iterator[None]:
         kwargs.setdefault("factory", Counted)
         return connect(*args, **kwargs)
 
-    sqlite3.connect = counted_connect  # type: ignore[assignment]
-    try:
+    with patch.object(sqlite3, "connect", counted_connect):
         yield
-    finally:
-        sqlite3.connect = connect  # type: ignore[assignment]
 
 
-def drive(backend: Backend, tally: Tally, processes: int) -> None:
+def drive(backend: Backend, tally: Tally, processes: int, in_flight: bool = False) -> None:
     tally.wrap(backend)
     manager = Manager(backend, workflows=[ThreeSteps])
     decider, runner = DecisionWorker(manager), ActivityWorker(manager)
-    for index in range(processes):
-        manager.start_process(Process(workflow=ThreeSteps, id=f"p{index}"))
-        # As separate workers would: each takes what is ready, until nothing is.
-        while decider.step() | runner.step():
-            pass
-        assert not manager.process_by_id(f"p{index}").is_open
+    names = [f"p{index}-{id(tally)}" for index in range(processes)]
+    if in_flight:
+        for name in names:
+            manager.start_process(Process(workflow=ThreeSteps, id=name))
+        # Each worker's own loop, until it finds nothing, in turn (run() answers
+        # how many tasks the worker has handled so far).
+        handled = -1
+        while handled != (handled := decider.tasks_handled + runner.tasks_handled):
+            decider.run(exit_when_idle=True)
+            runner.run(exit_when_idle=True)
+    for name in names:
+        if not in_flight:
+            manager.start_process(Process(workflow=ThreeSteps, id=name))
+            # As separate workers would: each takes what is ready, until nothing is.
+            while decider.step() | runner.step():
+                pass
+        assert not manager.process_by_id(name).is_open
 
 
-def on_postgres(server: str, processes: int) -> Tally:
+def on_postgres(server: str, processes: int, in_flight: bool) -> Tally:
     from pyworkflow.backend.postgres import PostgresBackend
 
     tally = Tally()
@@ -192,19 +205,19 @@ def on_postgres(server: str, processes: int) -> Tally:
         # A first process outside the count: statements are prepared, caches warm.
         drive(backend, Tally(), 6)
         with counting_psycopg(tally):
-            drive(backend, tally, processes)
+            drive(backend, tally, processes, in_flight)
         backend.close()
     return tally
 
 
-def on_sqlite(processes: int) -> Tally:
+def on_sqlite(processes: int, in_flight: bool) -> Tally:
     from pyworkflow.backend.sqlite import SQLiteBackend
 
     tally = Tally()
     with tempfile.TemporaryDirectory() as folder, counting_sqlite(tally):
         backend = SQLiteBackend(str(Path(folder) / "bench.db"))
         drive(backend, Tally(), 6)
-        drive(backend, tally, processes)
+        drive(backend, tally, processes, in_flight)
         backend.close()
     return tally
 
@@ -251,10 +264,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", default=DEFAULT_SERVER, help="a server to make a database on")
     parser.add_argument("--processes", type=int, default=20)
+    parser.add_argument(
+        "--in-flight", action="store_true", help="start them all first; workers run their loops"
+    )
     args = parser.parse_args()
-    pg = on_postgres(args.dsn, args.processes)
-    lite = on_sqlite(args.processes)
-    print(f"{args.processes} three-activity processes, one heartbeat per activity")
+    pg = on_postgres(args.dsn, args.processes, args.in_flight)
+    lite = on_sqlite(args.processes, args.in_flight)
+    how = "all in flight" if args.in_flight else "one at a time"
+    print(f"{args.processes} three-activity processes ({how}), one heartbeat per activity")
     print_table(pg, lite, args.processes)
 
 

@@ -59,7 +59,8 @@ class WorkerHook:
         return proceed()
 
     def poll_finished(self, worker: str, kind: str, got_task: bool) -> None:
-        """A poll returned, with a task or empty."""
+        """A poll returned, with a task or empty. A task claimed along with the
+        worker's last report counts as a poll that found it."""
 
     def poll_failed(self, worker: str, kind: str, error: BaseException) -> None:
         """A poll raised: the backend could not be reached or refused."""

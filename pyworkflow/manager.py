@@ -13,7 +13,7 @@ from .defaults import Defaults
 from .exceptions import UnknownActivityException, UnknownWorkflowException
 from .process import Process
 from .signal import Signal
-from .task import ActivityTask, DecisionTask, Task
+from .task import ActivityTask, DecisionTask, Poll, Task
 from .workflow import Workflow, normalize_decisions
 
 
@@ -183,11 +183,32 @@ class Manager:
         if isinstance(task, DecisionTask):
             self._backend.complete_decision_task(task, normalize_decisions(result, task.process))
         elif isinstance(task, ActivityTask):
-            if not isinstance(result, ActivityResult):
-                result = ActivityCompleted(result)
-            self._backend.complete_activity_task(task, result)
+            self._backend.complete_activity_task(task, _activity_result(result))
         else:
             raise TypeError(f"unsupported task type {type(task).__name__}")
+
+    def complete_and_next(
+        self,
+        task: Task,
+        result: Any,
+        identity: str | None = None,
+        category: str | None = None,
+        root_process: str | None = None,
+    ) -> Task | None:
+        """Report as ``complete_task`` does and claim the next task of the same kind
+        (as ``next_decision`` or ``next_activity`` would), in one transaction where
+        the backend can; None when nothing was claimed, and then the caller polls."""
+        if isinstance(task, DecisionTask):
+            names = list(self._workflows)
+            poll = Poll(category or Defaults.DECISION_CATEGORY, identity, names, root_process)
+            decisions = normalize_decisions(result, task.process)
+            return self._backend.complete_and_claim_decision_task(task, decisions, poll)
+        if isinstance(task, ActivityTask):
+            names = list(self._activities)
+            poll = Poll(category or Defaults.ACTIVITY_CATEGORY, identity, names, root_process)
+            activity_result = _activity_result(result)
+            return self._backend.complete_and_claim_activity_task(task, activity_result, poll)
+        raise TypeError(f"unsupported task type {type(task).__name__}")
 
     def fail_decision(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         self._backend.fail_decision_task(task, reason, details)
@@ -197,3 +218,7 @@ class Manager:
 
     def __repr__(self) -> str:
         return f"Manager({type(self._backend).__name__})"
+
+
+def _activity_result(result: Any) -> ActivityResult:
+    return result if isinstance(result, ActivityResult) else ActivityCompleted(result)

@@ -6,6 +6,8 @@ token, an SWF task token) and the attempt number; workers treat it as opaque.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._value import Value
@@ -43,3 +45,16 @@ class DecisionTask(Task):
     def __init__(self, process: Process, context: dict[str, Any] | None = None) -> None:
         self.process = process
         self.context = context or {}
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What a worker asks for when it claims a task, kept whole so that a report
+    can carry the worker's next claim along (see ``Backend.complete_and_claim_*``)."""
+
+    category: str
+    identity: str | None = None
+    #: The workflows or activities the worker has code for; None takes any.
+    names: Sequence[str] | None = None
+    #: Only tasks of this process and of the children it started.
+    root_process: str | None = None

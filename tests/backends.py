@@ -112,6 +112,10 @@ LACKS: dict[str, dict[str, str]] = {
             "SWF owns retention: it keeps closed runs for the domain's retention period, "
             "and the backend's purge is not supported there"
         ),
+        "claim_with_report": (
+            "SWF has no call that records a result and hands out the next task: "
+            "a worker there polls after each report"
+        ),
         "unhandled_decision": (
             f"{MOTO} never refuses a closing decision with UNHANDLED_DECISION when events "
             "arrived during the decision"

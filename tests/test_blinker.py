@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyworkflow.activity import ActivityFailed
 from pyworkflow.backend.blinker import BlinkerBackend
 from pyworkflow.backend.memory import MemoryBackend
+from pyworkflow.decision import CompleteProcess
 from pyworkflow.examples.multiplication import FooWorkflow
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
@@ -182,3 +183,29 @@ def test_observers_of_the_wrapper_hear_what_the_wrapped_backend_published(clock)
     assert heard[0] == "process_started"
     assert heard.count("decision_started") == 2
     assert heard[-1] == "decision"
+
+
+def test_a_task_claimed_along_a_report_is_announced_with_its_own_task(clock):
+    backend = BlinkerBackend(MemoryBackend(clock=clock))
+    recorder = Recorder()
+    for name in ("on_decision_started", "on_complete_decision_task", "on_process_completed"):
+        recorder.listen(getattr(backend, name), name)
+    manager = Manager(backend, [FooWorkflow])
+    first = manager.start_process(Process(workflow=FooWorkflow, id="first", input=[2, 3]))
+    second = manager.start_process(Process(workflow=FooWorkflow, id="second", input=[4, 5]))
+    task = manager.next_decision()
+    assert task is not None and task.process.id == first
+    recorder.calls.clear()
+
+    claimed = manager.complete_and_next(task, [CompleteProcess(result="early")], "me")
+
+    assert claimed is not None and claimed.process.id == second
+    assert recorder.names == [
+        "on_complete_decision_task",
+        "on_process_completed",
+        "on_decision_started",
+    ]
+    assert recorder.calls[0][2]["task"] is task
+    assert recorder.calls[1][2]["process_id"] == first
+    started = recorder.calls[2][2]
+    assert started["task"] is claimed and started["process_id"] == second

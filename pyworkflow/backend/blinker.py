@@ -55,7 +55,7 @@ from ..events import (
 )
 from ..observe import PublishedEvent
 from ..process import Process
-from ..task import ActivityTask, DecisionTask
+from ..task import ActivityTask, DecisionTask, Poll
 from .base import Backend, TaskList
 
 
@@ -177,7 +177,7 @@ class BlinkerBackend(Backend):
                 self, reason=event.reason, details=event.details, **common
             )
         elif isinstance(event, DecisionStartedEvent):
-            self.on_decision_started.send(self, task=call.task, **common)
+            self.on_decision_started.send(self, task=call.claimed, **common)
         elif isinstance(event, DecisionFailedEvent):
             self.on_decision_failed.send(
                 self, task=call.task, reason=event.reason, details=event.details, **common
@@ -187,7 +187,7 @@ class BlinkerBackend(Backend):
             self._announce_decision(event.decision, {"process": process, **common})
         elif isinstance(event, ActivityStartedEvent):
             self.on_activity_started.send(
-                self, task=call.task, activity_execution=event.activity_execution, **common
+                self, task=call.claimed, activity_execution=event.activity_execution, **common
             )
         elif isinstance(event, ActivityEvent):
             self._announce_result(event.activity_execution, event.result, common)
@@ -306,7 +306,7 @@ class BlinkerBackend(Backend):
     ) -> DecisionTask | None:
         with self._call() as call:
             task = self.parent.poll_decision_task(category, identity, workflows, root_process)
-            call.task = task
+            call.claimed = task
         return task
 
     def complete_decision_task(
@@ -317,6 +317,17 @@ class BlinkerBackend(Backend):
             call.signals.append(
                 (self.on_complete_decision_task, {"task": task, "decisions": decisions})
             )
+
+    def complete_and_claim_decision_task(
+        self, task: DecisionTask, decisions: Decision | Sequence[Decision], poll: Poll
+    ) -> DecisionTask | None:
+        with self._call(_CallContext(task=task, process=task.process)) as call:
+            claimed = self.parent.complete_and_claim_decision_task(task, decisions, poll)
+            call.claimed = claimed
+            call.signals.append(
+                (self.on_complete_decision_task, {"task": task, "decisions": decisions})
+            )
+        return claimed
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         with self._call(_CallContext(task=task, process=task.process)):
@@ -331,7 +342,7 @@ class BlinkerBackend(Backend):
     ) -> ActivityTask | None:
         with self._call() as call:
             task = self.parent.poll_activity_task(category, identity, activities, root_process)
-            call.task = task
+            call.claimed = task
         return task
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
@@ -354,6 +365,15 @@ class BlinkerBackend(Backend):
             self.parent.complete_activity_task(task, result)
             call.signals.append((self.on_complete_activity_task, {"task": task, "result": result}))
 
+    def complete_and_claim_activity_task(
+        self, task: ActivityTask, result: ActivityResult, poll: Poll
+    ) -> ActivityTask | None:
+        with self._call(_CallContext(task=task)) as call:
+            claimed = self.parent.complete_and_claim_activity_task(task, result, poll)
+            call.claimed = claimed
+            call.signals.append((self.on_complete_activity_task, {"task": task, "result": result}))
+        return claimed
+
 
 class _CallContext:
     """What one call of the wrapper knows, to put in the signals of the events it caused."""
@@ -363,6 +383,8 @@ class _CallContext:
     ) -> None:
         self.task = task
         self.process = process
+        # The task the call claimed, whom its Started events concern.
+        self.claimed: ActivityTask | DecisionTask | None = None
         self.process_started: Process | None = None
         self.events: list[PublishedEvent] = []
         self.signals: list[tuple[Any, dict[str, Any]]] = []

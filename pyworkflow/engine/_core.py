@@ -82,7 +82,7 @@ from ..process import (
     ProcessTimedOut,
 )
 from ..signal import Signal
-from ..task import ActivityTask, DecisionTask
+from ..task import ActivityTask, DecisionTask, Poll
 from ._histories import HistoryCache
 from .records import (
     ActivityRecord,
@@ -277,9 +277,27 @@ class Engine(Backend):
         workflows: Sequence[str] | None = None,
         root_process: str | None = None,
     ) -> DecisionTask | None:
+        return self._transact(
+            self._decision_claim(Poll(category, identity, workflows, root_process))
+        )
+
+    def complete_decision_task(
+        self, task: DecisionTask, decisions: Decision | Sequence[Decision]
+    ) -> None:
+        """Record ``decisions`` (one, or a list, as ``decide()`` may return) and apply them."""
+        self._transact(self._decision_completion(task, decisions))
+
+    def complete_and_claim_decision_task(
+        self, task: DecisionTask, decisions: Decision | Sequence[Decision], poll: Poll
+    ) -> DecisionTask | None:
+        return self._transact(
+            _then(self._decision_completion(task, decisions), self._decision_claim(poll))
+        )
+
+    def _decision_claim(self, poll: Poll) -> Callable[[Transaction, datetime], DecisionTask | None]:
         def claim(tx: Transaction, now: datetime) -> DecisionTask | None:
             while True:
-                run = tx.next_decision(category, now, workflows, root_process)
+                run = tx.next_decision(poll.category, now, poll.names, poll.root_process)
                 if run is None:
                     return None
                 # A run past its timeout that the sweep did not reach is closed, not offered.
@@ -289,7 +307,7 @@ class Engine(Backend):
             run.decision_token = str(uuid4())
             run.decision_deadline = _after(now, run.decision_timeout)
             run.decision_attempts += 1
-            tx.append_events(run, [DecisionStartedEvent(now, identity=identity)])
+            tx.append_events(run, [DecisionStartedEvent(now, identity=poll.identity)])
             tx.update_process(run)
             context = {
                 "run_id": run.run_id,
@@ -302,12 +320,11 @@ class Engine(Backend):
             )
             return DecisionTask(_as_process(run, history), context=context)
 
-        return self._transact(claim)
+        return claim
 
-    def complete_decision_task(
+    def _decision_completion(
         self, task: DecisionTask, decisions: Decision | Sequence[Decision]
-    ) -> None:
-        """Record ``decisions`` (one, or a list, as ``decide()`` may return) and apply them."""
+    ) -> Callable[[Transaction, datetime], None]:
         checked = _check_decisions([decisions] if isinstance(decisions, Decision) else decisions)
 
         def complete(tx: Transaction, now: datetime) -> None:
@@ -322,7 +339,7 @@ class Engine(Backend):
                 run.decision_failures = 0
                 tx.update_process(run)
 
-        self._transact(complete)
+        return complete
 
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         """Record that the decider could not decide, and offer the task again after a backoff."""
@@ -509,9 +526,14 @@ class Engine(Backend):
         activities: Sequence[str] | None = None,
         root_process: str | None = None,
     ) -> ActivityTask | None:
+        return self._transact(
+            self._activity_claim(Poll(category, identity, activities, root_process))
+        )
+
+    def _activity_claim(self, poll: Poll) -> Callable[[Transaction, datetime], ActivityTask | None]:
         def claim(tx: Transaction, now: datetime) -> ActivityTask | None:
             while True:
-                activity = tx.next_activity(category, activities, root_process)
+                activity = tx.next_activity(poll.category, poll.names, poll.root_process)
                 if activity is None:
                     return None
                 # Past a deadline the sweep did not reach: it timed out, it is not offered.
@@ -528,7 +550,7 @@ class Engine(Backend):
             activity.execution_deadline = _after(now, activity.execution_timeout)
             activity.heartbeat_deadline = _after(now, activity.heartbeat_timeout)
             tx.update_activity(activity)
-            started = ActivityStartedEvent(activity.execution, now, identity=identity)
+            started = ActivityStartedEvent(activity.execution, now, identity=poll.identity)
             tx.append_events(run, [started])
             context = {
                 "run_id": activity.run_id,
@@ -537,7 +559,7 @@ class Engine(Backend):
             }
             return ActivityTask(activity.execution, process_id=activity.process_id, context=context)
 
-        return self._transact(claim)
+        return claim
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
         """Extend the heartbeat deadline; answer whether cancellation was requested."""
@@ -551,6 +573,18 @@ class Engine(Backend):
         return self._transact(heartbeat)
 
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
+        self._transact(self._activity_completion(task, result))
+
+    def complete_and_claim_activity_task(
+        self, task: ActivityTask, result: ActivityResult, poll: Poll
+    ) -> ActivityTask | None:
+        return self._transact(
+            _then(self._activity_completion(task, result), self._activity_claim(poll))
+        )
+
+    def _activity_completion(
+        self, task: ActivityTask, result: ActivityResult
+    ) -> Callable[[Transaction, datetime], None]:
         if not isinstance(result, ActivityResult):
             raise TypeError(f"an activity result is needed, not {type(result).__name__}")
         result = checked_result(result)
@@ -563,7 +597,7 @@ class Engine(Backend):
                 return
             self._deliver(tx, run, ActivityEvent(activity.execution, result, now), now)
 
-        self._transact(complete)
+        return complete
 
     # -- time ------------------------------------------------------------------------------
 
@@ -817,6 +851,19 @@ class Engine(Backend):
 
     def vacuum(self) -> bool:
         return self.store.vacuum()
+
+
+def _then(
+    first: Callable[[Transaction, datetime], None], then: Callable[[Transaction, datetime], V]
+) -> Callable[[Transaction, datetime], V]:
+    """Two units of work as one transaction: a report, then the worker's next claim.
+    A refused report raises before the claim, so a refusal never claims."""
+
+    def both(tx: Transaction, now: datetime) -> V:
+        first(tx, now)
+        return then(tx, now)
+
+    return both
 
 
 def _as_process(
