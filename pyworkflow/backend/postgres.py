@@ -77,6 +77,7 @@ from ..exceptions import (
     BackendError,
     BackendUnavailableError,
 )
+from ._postgres_pipeline import UNKNOWN_STATEMENT, Pipeline
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
 from ._sql.rows import ACTIVITY_COLUMNS, from_micros
@@ -98,8 +99,9 @@ KEEPALIVES_COUNT = 3
 ATTEMPTS = 8
 # A serialization failure, a deadlock broken by the server, a unique index filled
 # by a concurrent transaction: each rolled the whole call back, and a fresh try,
-# seeing what the other committed, resolves it.
-RETRYABLE_STATES = frozenset({"40001", "40P01", "23505"})
+# seeing what the other committed, resolves it. So does a prepared statement the
+# server no longer has (a DEALLOCATE ALL): the fresh try prepares it again.
+RETRYABLE_STATES = frozenset({"40001", "40P01", "23505", UNKNOWN_STATEMENT})
 # The connection, not the call, failed: lost (class 08), closed by the server (an
 # administrator, a shutdown, idle_session_timeout), refused for now, or a statement
 # canceled by statement_timeout. The call may well succeed on a new connection.
@@ -205,7 +207,9 @@ class PostgresStore:
         """An autocommit connection: every transaction is begun explicitly, so that
         its ``BEGIN`` travels with its first statement instead of alone."""
         try:
-            return psycopg.connect(self._conninfo, autocommit=True)
+            # Statements are prepared by the pipeline, never by psycopg, whose
+            # ROLLBACK would deallocate every prepared statement it knew of.
+            return psycopg.connect(self._conninfo, autocommit=True, prepare_threshold=None)
         except psycopg.Error as error:
             raise self._connect_error(error) from None
 
@@ -356,9 +360,9 @@ class PostgresStore:
         each statement parsed and planned again every time."""
         connection = self._connection()
         try:
-            snapshot = _Pipeline(connection, BEGIN_SNAPSHOT)
+            snapshot = Pipeline(connection, BEGIN_SNAPSHOT)
             value = work(SQLTransaction(snapshot.send, self._read_statements))
-            connection.commit()
+            snapshot.commit()
             return value
         except psycopg.Error as error:
             _rollback(connection)
@@ -372,7 +376,7 @@ class PostgresStore:
         try:
             with self._watchdog.guard(connection):
                 # One statement, outside any transaction: one round trip.
-                row = connection.execute(self._statements["earliest_due"]).fetchone()
+                row = Pipeline(connection, None).send(self._statements["earliest_due"]).fetchone()
         except psycopg.Error as error:
             raise self._error(error) from None
         return None if row is None else from_micros(row[0])
@@ -539,7 +543,7 @@ class _PostgresTransaction(SQLTransaction):
         # The moment the sweep last found nothing due at, in microseconds.
         # The server time and earliest deadline read together by now(), if it ran.
         self._earliest: tuple[int, int | None] | None = None
-        self.pipeline = _Pipeline(connection, BEGIN)
+        self.pipeline = Pipeline(connection, BEGIN)
 
     def _run(self, query: str, params: Any) -> Any:
         if query.startswith(_WRITES) and query not in self._answered_writes:
@@ -712,65 +716,6 @@ class _Transaction:
         _rollback(connection)
         if isinstance(error, psycopg.Error):
             raise self._store._error(error) from None
-
-
-class _Pipeline:
-    """Sends a transaction's statements in as few round trips as their answers allow.
-
-    ``BEGIN`` and the writes whose answer nobody reads are held, and go with the
-    next statement whose answer is read, or with the COMMIT: all in one psycopg
-    pipeline, answered at its sync. The server runs them in the order they were
-    made, so every read still sees the writes before it, and a held write that
-    fails fails the transaction at that sync, before anything commits. Each stays
-    a prepared statement (several statements in one simple query would be parsed
-    and planned by the server every time, which costs it more than the trip)."""
-
-    def __init__(self, connection: psycopg.Connection[Any], begin: str) -> None:
-        self._connection = connection
-        # Making a cursor costs psycopg about as much CPU as sending a statement,
-        # so one sends every statement whose answer is not read, and another each
-        # single read, whose answer its caller takes before the next is sent.
-        self._writer = connection.cursor()
-        self._reader = connection.cursor()
-        self._held: list[tuple[Any, Any]] = [(begin, None)]
-        self._begun = False
-
-    def hold(self, query: Any, params: Any) -> None:
-        self._held.append((query, params))
-
-    def send(self, query: Any, params: Any = None) -> psycopg.Cursor[Any]:
-        """``query`` run after what is held; its cursor, answered, until the next
-        ``send``."""
-        if not self._held:
-            return self._reader.execute(query, params)
-        with self._connection.pipeline():
-            self._send_held()
-            self._reader.execute(query, params)
-        return self._reader
-
-    def send_each(self, statements: Sequence[tuple[Any, Any]]) -> list[psycopg.Cursor[Any]]:
-        """Each statement run in turn after what is held; their cursors, answered."""
-        with self._connection.pipeline():
-            self._send_held()
-            cursors = [self._connection.execute(query, params) for query, params in statements]
-        return cursors
-
-    def commit(self, last: tuple[str, Any] | None = None) -> None:
-        """What is held, then ``last`` (a notification) and COMMIT, in one trip; a
-        transaction that never sent a statement has nothing to commit."""
-        if len(self._held) == 1 and not self._begun:
-            return  # BEGIN alone: no statement was ever made
-        with self._connection.pipeline():
-            self._send_held()
-            if last is not None:
-                self._writer.execute(*last)
-            self._writer.execute("COMMIT", prepare=False)
-
-    def _send_held(self) -> None:
-        for query, params in self._held:
-            self._writer.execute(query, params)
-        self._held.clear()
-        self._begun = True
 
 
 def _rollback(connection: psycopg.Connection[Any]) -> None:
