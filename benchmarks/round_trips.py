@@ -6,15 +6,12 @@ decision and an activity worker in this process, one step at a time, on
 PostgreSQL (a scratch database on the server the DSN names) and on SQLite (a
 scratch file), and prints per operation the statements sent and, on
 PostgreSQL, the round trips to the server (every exchange that waits for the
-server's answer: a statement, or a BEGIN, COMMIT or ROLLBACK psycopg sends
-on its own).
+server's answer).
 
-Counting hooks the drivers' own entry points: psycopg's ``Cursor.execute``
-(one message to the server and its answer, even when the text holds two
-statements; in a pipeline, its end is the round trip) and the connection's
-``_exec_command``, through which psycopg
-sends the BEGIN, COMMIT and ROLLBACK it adds itself; and sqlite3 through a
-connection factory's ``execute``. The counts are exact for one process at
+Counting hooks where statements leave: on PostgreSQL the backend's pipeline
+(``pyworkflow.backend._postgres_pipeline``: each exchange sends its statements,
+BEGIN and COMMIT among them, and waits once for their answers), and sqlite3
+through a connection factory's ``execute``. The counts are exact for one process at
 a time; they include the workers' idle polls that found nothing (one per
 operation that follows a commit by another).
 
@@ -42,11 +39,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import psycopg  # noqa: E402
 from bench_workers import ThreeStepWorkflow  # noqa: E402
 from postgres_bench import DEFAULT_SERVER, scratch_database  # noqa: E402
 
 from pyworkflow.activity import Activity  # noqa: E402
+from pyworkflow.backend._postgres_pipeline import Pipeline  # noqa: E402
 from pyworkflow.backend.base import Backend  # noqa: E402
 from pyworkflow.manager import Manager  # noqa: E402
 from pyworkflow.process import Process  # noqa: E402
@@ -113,35 +110,17 @@ def _counted() -> bool:
 
 @contextmanager
 def counting_psycopg(tally: Tally) -> Iterator[None]:
-    base: Any = psycopg.Connection.__mro__[1]
-    command, execute = base._exec_command, psycopg.Cursor.execute
-    exit_pipeline = psycopg.Pipeline.__exit__
+    """Every statement goes through the backend's pipeline: an exchange sends its
+    statements together and waits once, at its sync."""
+    exchange = Pipeline._exchange
 
-    def counted_command(connection: Any, *args: Any, **kwargs: Any) -> Any:
-        # A BEGIN, COMMIT or ROLLBACK psycopg sends on its own: a round trip.
+    def counted_exchange(pipeline: Any, statements: Any) -> Any:
         if tally.operation and _counted():
+            tally.statements[tally.operation] += len(statements)
             tally.trips[tally.operation] += 1
-        return command(connection, *args, **kwargs)
+        return exchange(pipeline, statements)
 
-    def counted_execute(cursor: Any, *args: Any, **kwargs: Any) -> Any:
-        # One message and its answer, however many statements the text holds; in
-        # a pipeline, the statements are answered together at its end.
-        if tally.operation and _counted():
-            tally.statements[tally.operation] += 1
-            if cursor.connection._pipeline is None:
-                tally.trips[tally.operation] += 1
-        return execute(cursor, *args, **kwargs)
-
-    def counted_exit(pipeline: Any, *args: Any, **kwargs: Any) -> Any:
-        if tally.operation and _counted():
-            tally.trips[tally.operation] += 1
-        return exit_pipeline(pipeline, *args, **kwargs)
-
-    with (
-        patch.object(base, "_exec_command", counted_command),
-        patch.object(psycopg.Cursor, "execute", counted_execute),
-        patch.object(psycopg.Pipeline, "__exit__", counted_exit),
-    ):
+    with patch.object(Pipeline, "_exchange", counted_exchange):
         yield
 
 
