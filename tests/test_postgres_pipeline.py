@@ -28,6 +28,24 @@ def connection() -> Iterator[psycopg.Connection]:
         yield made
 
 
+@pytest.fixture
+def manager() -> Iterator[Manager]:
+    """A manager on a PostgreSQL backend of a fresh schema."""
+    schema = DATABASE.new_schema_name()
+    backend = PostgresBackend(DATABASE.dsn(), schema=schema)
+    try:
+        yield Manager(backend, workflows=ALL_WORKFLOWS)
+    finally:
+        backend.close()
+        DATABASE.drop_schemas([schema])
+
+
+def connection_of(manager: Manager) -> psycopg.Connection:
+    backend = manager.backend
+    assert isinstance(backend, PostgresBackend)
+    return backend.store._connection()
+
+
 def prepared(connection: psycopg.Connection, text: str) -> int:
     row = connection.execute(
         "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", (text,)
@@ -101,20 +119,13 @@ def test_a_statement_deallocated_elsewhere_is_prepared_again_after_one_failure(
     assert Pipeline(connection, None).send(SELECT_ONE, {"id": 1}).fetchall() == []
 
 
-def test_a_call_after_its_statements_were_deallocated_succeeds_by_itself() -> None:
+def test_a_call_after_its_statements_were_deallocated_succeeds_by_itself(manager) -> None:
     """A pooler or an administrator may DEALLOCATE ALL: the call that finds its
     statements gone is tried again, and prepares them anew."""
-    schema = DATABASE.new_schema_name()
-    backend = PostgresBackend(DATABASE.dsn(), schema=schema)
-    try:
-        manager = Manager(backend, workflows=ALL_WORKFLOWS)
-        process_id = start(manager)
-        backend.store._connection().execute("DEALLOCATE ALL")
-        assert manager.next_decision() is not None
-        assert manager.process_by_id(process_id).is_open
-    finally:
-        backend.close()
-        DATABASE.drop_schemas([schema])
+    process_id = start(manager)
+    connection_of(manager).execute("DEALLOCATE ALL")
+    assert manager.next_decision() is not None
+    assert manager.process_by_id(process_id).is_open
 
 
 def test_a_parameter_none_once_and_typed_later_is_prepared_for_each(connection) -> None:
@@ -122,3 +133,20 @@ def test_a_parameter_none_once_and_typed_later_is_prepared_for_each(connection) 
     pipeline.send(INSERT, {"id": 1, "name": None, "at": None})
     pipeline.send(INSERT, {"id": 2, "name": "two", "at": MOMENT})
     assert pipeline.send("SELECT count(*) FROM t").fetchone() == (2,)
+
+
+def test_an_exchange_stopped_before_its_answers_closes_its_connection(connection) -> None:
+    """Statements queued and then abandoned (here: a parameter psycopg cannot send)
+    leave answers nobody would read in order: the connection is not used again."""
+    pipeline = Pipeline(connection, "BEGIN")
+    pipeline.hold(INSERT, {"id": 1, "name": "queued", "at": MOMENT})
+    with pytest.raises(psycopg.ProgrammingError):
+        pipeline.send(SELECT_ONE, {"id": object()})
+    assert connection.closed
+
+
+def test_a_store_goes_on_after_its_connection_was_closed_under_it(manager) -> None:
+    process_id = start(manager)
+    connection_of(manager).close()
+    assert manager.process_by_id(process_id).is_open
+    assert manager.next_decision() is not None

@@ -174,6 +174,7 @@ class Pipeline:
         # What each command sent is: a statement to answer, or the prepare of one
         # (with its key, to be forgotten if the pipeline failed before it ran).
         sent: list[tuple[bytes, tuple[int, ...]] | None] = []
+        answered = False
         pgconn.enter_pipeline_mode()
         try:
             for query, params in statements:
@@ -193,16 +194,18 @@ class Pipeline:
                 sent.append(None)
             pgconn.pipeline_sync()
             results = _results(pgconn)
-        except BaseException:
-            # Which prepares ran is unknown: prepare them again under new names.
-            for each in sent:
-                if each is not None:
-                    state.prepared.pop(each, None)
-            raise
+            pgconn.exit_pipeline_mode()
+            answered = True
         finally:
-            if pgconn.pipeline_status != pq.PipelineStatus.OFF:
-                with contextlib.suppress(psycopg.Error):
-                    pgconn.exit_pipeline_mode()
+            if not answered:
+                # Stopped before the sync's answer (the connection failed, or the
+                # thread was interrupted): what the connection would answer next is
+                # unknown, so it is closed, and the next call connects afresh.
+                for each in sent:
+                    if each is not None:
+                        state.prepared.pop(each, None)
+                with contextlib.suppress(Exception):
+                    self._connection.close()
         return _answers(sent, results, state)
 
 
