@@ -130,9 +130,39 @@ ACTIVITY_UPDATABLE = (
     "due_at",
 )
 
+Column = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+Storing = tuple[tuple[str, Callable[[Any], Any]], ...]
+
+
+def _updating(columns: dict[str, Column], updatable: tuple[str, ...]) -> Storing:
+    """How an update stores each column it may set that the record holds (the
+    derived ones are computed apart)."""
+    return tuple((name, columns[name][0]) for name in updatable if name in columns)
+
+
+_RUN_UPDATES = _updating(_RUN_COLUMNS, RUN_UPDATABLE)
+_ACTIVITY_UPDATES = _updating(_ACTIVITY_COLUMNS, ACTIVITY_UPDATABLE)
+
+
+def _update_params(record: Any, updates: Storing, keys: tuple[str, ...]) -> dict[str, Any]:
+    params = {name: store(getattr(record, name)) for name, store in updates}
+    for key in keys:
+        params[key] = getattr(record, key)
+    return params
+
 
 def run_params(run: ProcessRecord) -> dict[str, Any]:
     params = {name: store(getattr(run, name)) for name, (store, _) in _RUN_COLUMNS.items()}
+    params["due_at"] = to_micros(run.due_at)
+    params["wake_at"] = to_micros(run.wake_at)
+    return params
+
+
+def run_update_params(run: ProcessRecord) -> dict[str, Any]:
+    """The key and the columns an update may set: an update runs inside the write
+    lock, and encoding the rest (the input's JSON among it) would be work for
+    nothing there."""
+    params = _update_params(run, _RUN_UPDATES, ("run_id",))
     params["due_at"] = to_micros(run.due_at)
     params["wake_at"] = to_micros(run.wake_at)
     return params
@@ -163,6 +193,13 @@ def activity_params(activity: ActivityRecord) -> dict[str, Any]:
     params = {
         name: store(getattr(activity, name)) for name, (store, _) in _ACTIVITY_COLUMNS.items()
     }
+    params["due_at"] = to_micros(activity.due_at)
+    return params
+
+
+def activity_update_params(activity: ActivityRecord) -> dict[str, Any]:
+    """As :func:`run_update_params`, for an activity."""
+    params = _update_params(activity, _ACTIVITY_UPDATES, ("run_id", "activity_id"))
     params["due_at"] = to_micros(activity.due_at)
     return params
 

@@ -23,9 +23,11 @@ from .rows import (
     RUN_UPDATABLE,
     activity_from_row,
     activity_params,
+    activity_update_params,
     encode_json,
     run_from_row,
     run_params,
+    run_update_params,
     stored_activity,
     stored_run,
     timer_from_row,
@@ -100,7 +102,7 @@ class SQLTransaction:
         self._last_event[record.run_id] = 0
 
     def update_process(self, record: ProcessRecord) -> None:
-        self._update("runs", _RUN_KEY, RUN_UPDATABLE, run_params(record))
+        self._update("runs", _RUN_KEY, RUN_UPDATABLE, run_update_params(record))
 
     def get_run(self, run_id: str) -> ProcessRecord | None:
         return self._run_read(self._one("get_run", {"run_id": run_id}))
@@ -162,7 +164,8 @@ class SQLTransaction:
         self._stored[("activities", record.run_id, record.activity_id)] = params
 
     def update_activity(self, record: ActivityRecord) -> None:
-        self._update("activities", _ACTIVITY_KEY, ACTIVITY_UPDATABLE, activity_params(record))
+        params = activity_update_params(record)
+        self._update("activities", _ACTIVITY_KEY, ACTIVITY_UPDATABLE, params)
 
     def delete_activity(self, run_id: str, activity_id: str) -> None:
         self._execute(self._sql["delete_activity"], {"run_id": run_id, "activity_id": activity_id})
