@@ -15,10 +15,11 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import psycopg
 from psycopg import sql
@@ -31,6 +32,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_workers import STEPS, Row, ThreeStepWorkflow, backend_for, idle_latency, manager_for  # noqa: E402
 from sqlite_bench import ClaimBench, compare_claims, print_table, workers  # noqa: E402
 
+from pyworkflow.backend._postgres_pipeline import Pipeline  # noqa: E402
 from pyworkflow.backend.postgres import PostgresBackend  # noqa: E402
 from pyworkflow.decision import RecordMarker  # noqa: E402
 from pyworkflow.events import SignalEvent  # noqa: E402
@@ -127,21 +129,21 @@ def latency(server: str, samples: int, long_samples: int) -> list[Row]:
 
 
 class _StatementCounter:
-    """Counts the statements the calling thread's connection sends, BEGIN and COMMIT
-    included. psycopg has no trace callback, so the connection's ``execute`` is
-    wrapped: every statement of the store's transactions goes through it."""
+    """Counts the statements the backend's connection sends, BEGIN and COMMIT
+    included: every one of a store's transactions goes through its pipeline, which
+    is wrapped for as long as the benchmark runs."""
 
     def __init__(self, backend: PostgresBackend) -> None:
         self.count = 0
         connection = backend.store._connection()  # type: ignore[attr-defined]
-        connection.execute = self._counting(connection.execute)
+        exchange = Pipeline._exchange
 
-    def _counting(self, execute: Callable[..., Any]) -> Callable[..., Any]:
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            self.count += 1
-            return execute(*args, **kwargs)
+        def counted(pipeline: Pipeline, statements: Sequence[tuple[str, Any]]) -> Any:
+            if pipeline._connection is connection:
+                self.count += len(statements)
+            return exchange(pipeline, statements)
 
-        return counted
+        patch.object(Pipeline, "_exchange", counted).start()
 
 
 def claim_cost(server: str, sizes: tuple[int, int], rounds: int, per_round: int) -> list[Row]:
