@@ -150,3 +150,11 @@ def test_a_store_goes_on_after_its_connection_was_closed_under_it(manager) -> No
     connection_of(manager).close()
     assert manager.process_by_id(process_id).is_open
     assert manager.next_decision() is not None
+
+
+def test_outside_a_transaction_held_statements_go_without_a_commit(connection) -> None:
+    pipeline = Pipeline(connection, None)
+    pipeline.hold(INSERT, {"id": 1, "name": "alone", "at": MOMENT})
+    pipeline.commit()
+    assert connection.execute("SELECT name FROM t").fetchall() == [("alone",)]
+    assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

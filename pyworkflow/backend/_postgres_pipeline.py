@@ -32,6 +32,9 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
 _FAILED = (pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_ABORTED)
 _ROWS = pq.ExecStatus.TUPLES_OK
+# poll() has no limit on descriptor numbers, where select() stops at 1024.
+_POLL = hasattr(select, "poll")
+_READ_OR_WRITE = (select.POLLIN | select.POLLOUT) if _POLL else 0
 
 
 class Answer:
@@ -140,6 +143,7 @@ class Pipeline:
     def __init__(self, connection: psycopg.Connection[Any], begin: str | None) -> None:
         self._connection = connection
         self._state = _state(connection)
+        self._begins = begin is not None
         self._held: list[tuple[str, Any]] = [] if begin is None else [(begin, None)]
         self._begun = False
 
@@ -161,9 +165,11 @@ class Pipeline:
     def commit(self, last: tuple[str, Any] | None = None) -> None:
         """What is held, then ``last`` (a notification) and COMMIT, in one trip; a
         transaction that never sent a statement has nothing to commit."""
-        if len(self._held) <= 1 and not self._begun:
-            return  # BEGIN alone: no statement was ever made
-        statements = [*self._held, *([last] if last is not None else []), ("COMMIT", None)]
+        if not self._begun and len(self._held) == self._begins:
+            return  # BEGIN alone, or nothing: no statement was ever made
+        statements = [*self._held, *([last] if last is not None else [])]
+        if self._begins:
+            statements.append(("COMMIT", None))
         self._held.clear()
         self._exchange(statements)
 
@@ -212,12 +218,12 @@ class Pipeline:
 def _results(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
     """Each command's result, in the order sent, up to the sync."""
     while pgconn.flush():
-        select.select([pgconn.socket], [pgconn.socket], [])
+        _wait(pgconn.socket, writable=True)
         pgconn.consume_input()
     results: list[pq.abc.PGresult] = []
     while True:
         while pgconn.is_busy():
-            select.select([pgconn.socket], [], [])
+            _wait(pgconn.socket, writable=False)
             pgconn.consume_input()
         result = pgconn.get_result()
         if result is None:
@@ -225,6 +231,18 @@ def _results(pgconn: pq.abc.PGconn) -> list[pq.abc.PGresult]:
         if result.status == _SYNC:
             return results
         results.append(result)
+
+
+def _wait(socket: int, writable: bool) -> None:
+    """Until the socket can be read (or, with ``writable``, written). A connection
+    broken under it (by the server, or by the watchdog) wakes it too, and the
+    next libpq call fails."""
+    if _POLL:
+        poller = select.poll()
+        poller.register(socket, _READ_OR_WRITE if writable else select.POLLIN)
+        poller.poll()
+    else:  # no poll(): select(), for descriptors below FD_SETSIZE
+        select.select([socket], [socket] if writable else [], [])
 
 
 def _answers(
