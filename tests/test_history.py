@@ -84,6 +84,27 @@ def test_event_times_are_utc_and_come_from_the_backend_clock(manager, clock):
     assert history[0].datetime.astimezone(timezone.utc) == started
 
 
+@pytest.mark.needs("manual_clock")
+def test_a_claim_whose_moment_was_read_early_still_follows_the_history(manager, clock):
+    """A call reads its moment as it begins; on PostgreSQL the commit that made the
+    task it claims may come after that. The clock stepping back stands in for such
+    a stale moment: each claim's event still comes no earlier than the one before."""
+    process_id = start(manager)
+    clock.advance(10)
+    decide(manager, ScheduleActivity(EchoActivity, id="a", input=1))
+    clock.advance(-5)
+    task = take_activity(manager)
+    clock.advance(10)
+    manager.complete_task(task, 1)
+    clock.advance(10)
+    manager.signal_process(process_id, Signal("late"))
+    clock.advance(-5)
+    take_decision(manager, process_id)
+    times = [event.datetime for event in manager.process_by_id(process_id).history]
+    assert times == sorted(times)
+    assert len(times) == 7
+
+
 def test_each_decision_is_one_event_in_the_order_returned(manager):
     process_id = start(manager)
     decisions = [

@@ -303,21 +303,25 @@ class Engine(Backend):
                 # A run past its timeout that the sweep did not reach is closed, not offered.
                 if self._expire_run(tx, run, now).is_open:
                     break
+            mine = sum(1 for published in tx.appended if published.run_id == run.run_id)
+            history = self.histories.history(
+                run.run_id, lambda after: tx.history(run.run_id, after), uncommitted=mine
+            )
+            if history:
+                now = _not_before(now, history[-1].datetime)
             run.decision = DecisionState.STARTED
             run.decision_token = str(uuid4())
             run.decision_deadline = _after(now, run.decision_timeout)
             run.decision_attempts += 1
-            tx.append_events(run, [DecisionStartedEvent(now, identity=poll.identity)])
+            started = DecisionStartedEvent(now, identity=poll.identity)
+            tx.append_events(run, [started])
             tx.update_process(run)
+            history.append(started)
             context = {
                 "run_id": run.run_id,
                 "token": run.decision_token,
                 "attempt": run.decision_failures + 1,
             }
-            mine = sum(1 for published in tx.appended if published.run_id == run.run_id)
-            history = self.histories.history(
-                run.run_id, lambda after: tx.history(run.run_id, after), uncommitted=mine
-            )
             return DecisionTask(_as_process(run, history), context=context)
 
         return claim
@@ -543,6 +547,7 @@ class Engine(Backend):
                 if activity.due_at > now:
                     break
                 self._expire_activity(tx, activity, now)
+            now = _not_before(now, activity.scheduled_at)
             activity.state = ActivityState.STARTED
             activity.token = str(uuid4())
             activity.attempt += 1
@@ -851,6 +856,14 @@ class Engine(Backend):
 
     def vacuum(self) -> bool:
         return self.store.vacuum()
+
+
+def _not_before(now: datetime, earlier: datetime) -> datetime:
+    """A claim's moment, kept from falling before what it claims: ``now`` was read
+    when the call began, and on PostgreSQL a transaction that committed after that
+    (the decision that scheduled the task, an event of the run) may be what the
+    claim found. Event times then still follow the order of the history."""
+    return earlier if earlier > now else now
 
 
 def _then(
