@@ -61,7 +61,7 @@ class Answer:
 class _Statement:
     """A query in PostgreSQL's own placeholders, and how to order its parameters."""
 
-    __slots__ = ("text", "names", "count")
+    __slots__ = ("text", "names", "count", "formats")
 
     def __init__(self, query: str) -> None:
         names: list[str] = []
@@ -81,6 +81,7 @@ class _Statement:
         self.text = _PLACEHOLDER.sub(number, query).encode()
         self.names = tuple(names) if names else None
         self.count = len(names) or positional
+        self.formats = [PyFormat.AUTO] * self.count
 
     def values(self, params: Any) -> Sequence[Any]:
         if params is None:
@@ -185,9 +186,7 @@ class Pipeline:
         try:
             for query, params in statements:
                 statement = _statement(query)
-                values = transformer.dump_sequence(
-                    statement.values(params), [PyFormat.AUTO] * statement.count
-                )
+                values = transformer.dump_sequence(statement.values(params), statement.formats)
                 types = tuple(transformer.types or ()) if statement.count else ()
                 key = (statement.text, types)
                 name = state.prepared.get(key)
