@@ -84,6 +84,7 @@ from ..process import (
 from ..signal import Signal
 from ..task import ActivityTask, DecisionTask, Poll
 from ._histories import HistoryCache
+from ._next_deadline import NextDeadline
 from .records import (
     ActivityRecord,
     ActivityState,
@@ -152,6 +153,7 @@ class Engine(Backend):
         self._clock_given = clock is not None
         self.registry = Registry()
         self.histories = HistoryCache()
+        self._next_deadline = NextDeadline(store.next_due_at)
 
     # -- registration ------------------------------------------------------------------
 
@@ -621,12 +623,18 @@ class Engine(Backend):
     def wait_for_work(self, timeout: float, task_list: TaskList | None = None) -> bool:
         # A deadline already past was handled by the last poll, or is another
         # category's work: only a future one shortens the wait.
-        due = self.store.next_due_at()
+        due = self._next_deadline.get()
         now = self.clock()
         if due is not None and due > now and (due - now).total_seconds() <= timeout:
-            self.store.wait_for_change((due - now).total_seconds(), task_list)
+            self._wait_for_change((due - now).total_seconds(), task_list)
             return True
-        return self.store.wait_for_change(timeout, task_list) if timeout > 0 else False
+        return self._wait_for_change(timeout, task_list) if timeout > 0 else False
+
+    def _wait_for_change(self, timeout: float, task_list: TaskList | None) -> bool:
+        news = self.store.wait_for_change(timeout, task_list)
+        if news:
+            self._next_deadline.forget()
+        return news
 
     def close(self) -> None:
         self.store.close()
@@ -652,7 +660,10 @@ class Engine(Backend):
                     raise
                 return None, refusal, tx.appended
 
-        value, refusal, appended = self.store.run(unit)
+        try:
+            value, refusal, appended = self.store.run(unit)
+        finally:
+            self._next_deadline.forget()
         if appended:
             self.publish(appended)
         if refusal is not None:
