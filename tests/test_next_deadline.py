@@ -36,6 +36,23 @@ def test_the_deadline_is_kept_until_forgotten() -> None:
     assert read.calls == 2
 
 
+def test_an_answer_read_across_a_write_is_not_kept() -> None:
+    """Another thread wrote while the store was being asked: the answer may come
+    from before that write, so the next ``get`` asks again."""
+    deadline: NextDeadline
+
+    def read_while_another_writes() -> datetime | None:
+        deadline.forget()
+        return MOMENT
+
+    deadline = NextDeadline(read_while_another_writes, refresh=3600)
+    calls = CountingRead()
+    assert deadline.get() == MOMENT
+    deadline._read = calls
+    assert deadline.get() == MOMENT
+    assert calls.calls == 1
+
+
 def test_the_deadline_is_asked_again_once_it_is_older_than_refresh() -> None:
     read = CountingRead()
     deadline = NextDeadline(read, refresh=0.0)

@@ -27,16 +27,21 @@ class NextDeadline:
         self.refresh = refresh
         # When it was read (monotonic seconds) and what it was; None: read again.
         self._kept: tuple[float, datetime | None] | None = None
+        # Counts forgets: an answer read across one (another thread wrote while it
+        # was asked) may predate that write, and is used but not kept.
+        self._writes = 0
 
     def get(self) -> datetime | None:
         kept = self._kept
         if kept is not None and time.monotonic() - kept[0] < self.refresh:
             return kept[1]
-        read_at = time.monotonic()
+        read_at, writes = time.monotonic(), self._writes
         due = self._read()
-        self._kept = (read_at, due)
+        if writes == self._writes:
+            self._kept = (read_at, due)
         return due
 
     def forget(self) -> None:
         """Something was written: the next ``get`` asks the store."""
+        self._writes += 1
         self._kept = None
