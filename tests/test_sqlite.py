@@ -529,3 +529,29 @@ def test_reads_go_on_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     backend.close()
+
+
+def test_a_closing_committed_while_the_watcher_looks_still_wakes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that closes between the watcher's look at the closings and its wait
+    is not slept through."""
+    path = tmp_path / "pyworkflow.sqlite3"
+    waiting, writer = open_backend(path), open_backend(path)
+    writer.start_process(Process(workflow="Flow", id="p"))
+    waiting.store.wait_for_change(0, RUNS_CLOSED)  # the closings so far are seen
+    looks = 0
+    look = waiting.store._latest_closing
+
+    def look_then_close() -> int | None:
+        nonlocal looks
+        looks += 1
+        latest = look()
+        if looks == 1:
+            writer.cancel_process("p")  # lands just after the look, before the wait
+        return latest
+
+    monkeypatch.setattr(waiting.store, "_latest_closing", look_then_close)
+    assert waiting.store.wait_for_change(5, RUNS_CLOSED) is True
+    waiting.close()
+    writer.close()

@@ -411,13 +411,17 @@ class SQLiteStore:
         set back, go unseen here: the watcher's own re-read, at least every half
         second, still finds them."""
         deadline = time.monotonic() + timeout
+        # The version is read before the closing: a commit between the two wakes the
+        # wait below instead of slipping past it.
+        version = self._data_version_tended()
         latest = self._latest_closing()
         seen = getattr(self._local, "seen_closing", latest)
         while latest == seen:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._wait_for_any_change(remaining):
+            if remaining <= 0 or not self._wait_for_any_change(remaining, since=version):
                 self._local.seen_closing = latest
                 return False
+            version = self._local.seen_version
             latest = self._latest_closing()
         self._local.seen_closing = latest
         return True
@@ -428,11 +432,11 @@ class SQLiteStore:
         except sqlite3.Error as error:
             raise self._error(error) from None
 
-    def _wait_for_any_change(self, timeout: float) -> bool:
+    def _wait_for_any_change(self, timeout: float, since: int | None = None) -> bool:
         now = time.monotonic()
         deadline = now + timeout
         current = self._data_version_tended()
-        seen = getattr(self._local, "seen_version", current)
+        seen = getattr(self._local, "seen_version", current) if since is None else since
         while current == seen:
             remaining = deadline - now
             if remaining <= 0:
