@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pyworkflow.activity import Activity
+from pyworkflow.activity import Activity, ActivityTimedOut
 from pyworkflow.backend import sqlite as sqlite_module
 from pyworkflow.backend._sql import queries
 from pyworkflow.backend._sql.rows import from_micros
@@ -19,6 +19,7 @@ from pyworkflow.backend.base import RUNS_CLOSED
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
 from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
+from pyworkflow.events import ActivityEvent
 from pyworkflow.exceptions import (
     BackendBusyError,
     BackendConfigurationError,
@@ -528,6 +529,46 @@ def test_reads_go_on_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+    backend.close()
+
+
+def test_a_poll_that_finds_nothing_takes_no_write_lock(tmp_path: Path) -> None:
+    """An idle worker, woken by another's commit, does not hold up the writer with
+    work: with nothing to claim and nothing due, its poll only reads."""
+    path = tmp_path / "pyworkflow.sqlite3"
+    clock = ManualClock()
+    backend = SQLiteBackend(path, clock=clock, busy_timeout=0.1)
+    backend.register_workflow("Flow", decision_timeout=5)
+    backend.register_activity("Step", scheduled_timeout=30, execution_timeout=10)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's write in progress
+    try:
+        assert backend.poll_decision_task() is None
+        assert backend.poll_activity_task() is None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    backend.close()
+
+
+def test_a_poll_with_work_or_a_deadline_due_still_claims_and_sweeps(tmp_path: Path) -> None:
+    """The look before the lock lets through a poll that has work to claim, and one
+    whose store has a deadline due, which it applies."""
+    path = tmp_path / "pyworkflow.sqlite3"
+    clock = ManualClock()
+    backend = open_backend(path, clock)
+    backend.start_process(Process(workflow="Flow", id="p"))
+    task = backend.poll_decision_task()
+    assert task is not None
+    backend.complete_decision_task(task, ScheduleActivity("Step", id="a", input=1))
+    activity = backend.poll_activity_task()
+    assert activity is not None
+    clock.advance(11)  # past the activity's execution timeout: only a sweep sees it
+    assert backend.poll_activity_task() is None
+    timed_out = backend.process_by_id("p").history[-1]
+    assert isinstance(timed_out, ActivityEvent)
+    assert timed_out.result == ActivityTimedOut("execution_timeout")
+    assert backend.poll_decision_task() is not None
     backend.close()
 
 

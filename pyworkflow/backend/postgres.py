@@ -129,6 +129,9 @@ class ConflictError(BackendBusyError):
 
 
 class PostgresStore:
+    # Claims lock rows, SKIP LOCKED: a look first would only add a round trip.
+    exclusive_writes = False
+
     def __init__(
         self,
         dsn: str,

@@ -103,6 +103,8 @@ WATCH_QUIET_FRACTION = 0.05
 
 
 class SQLiteStore:
+    exclusive_writes = True
+
     def __init__(
         self,
         path: str | os.PathLike[str],

@@ -279,9 +279,12 @@ class Engine(Backend):
         workflows: Sequence[str] | None = None,
         root_process: str | None = None,
     ) -> DecisionTask | None:
-        return self._transact(
-            self._decision_claim(Poll(category, identity, workflows, root_process))
-        )
+        poll = Poll(category, identity, workflows, root_process)
+        if not self._worth_claiming(
+            lambda tx, now: tx.next_decision(poll.category, now, poll.names, poll.root_process)
+        ):
+            return None
+        return self._transact(self._decision_claim(poll))
 
     def complete_decision_task(
         self, task: DecisionTask, decisions: Decision | Sequence[Decision]
@@ -532,9 +535,12 @@ class Engine(Backend):
         activities: Sequence[str] | None = None,
         root_process: str | None = None,
     ) -> ActivityTask | None:
-        return self._transact(
-            self._activity_claim(Poll(category, identity, activities, root_process))
-        )
+        poll = Poll(category, identity, activities, root_process)
+        if not self._worth_claiming(
+            lambda tx, _: tx.next_activity(poll.category, poll.names, poll.root_process)
+        ):
+            return None
+        return self._transact(self._activity_claim(poll))
 
     def _activity_claim(self, poll: Poll) -> Callable[[Transaction, datetime], ActivityTask | None]:
         def claim(tx: Transaction, now: datetime) -> ActivityTask | None:
@@ -640,6 +646,22 @@ class Engine(Backend):
         self.store.close()
 
     # -- the unit of work --------------------------------------------------------------------
+
+    def _worth_claiming(self, find: Callable[[Transaction, datetime], object | None]) -> bool:
+        """Whether a claim may find a task or a deadline to apply.
+
+        Where writes exclude each other (SQLite), a claim that finds nothing still
+        took the write lock, and the writer with work waited for it: with an idle
+        decision and activity worker, each woken by the other's every commit, such
+        waits made up most of a process's latency. A read locks nothing, so it
+        looks first there; elsewhere the claim itself is the cheapest look."""
+        if not self.store.exclusive_writes:
+            return True
+        now = self.clock()
+        if self.store.read(lambda tx: find(tx, now)) is not None:
+            return True  # the claim's own transaction sweeps what is due
+        due = self.store.next_due_at()
+        return due is not None and due <= now
 
     def _transact(self, work: Callable[[Transaction, datetime], V]) -> V:
         """Run ``work`` as one transaction of the store, after the deadlines due, and

@@ -109,6 +109,11 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
+    #: Whether a write transaction excludes every other writer of the database, as
+    #: SQLite's lock does: then a claim that would find nothing first looks in a
+    #: read, which locks nothing, instead of holding up the writers with work.
+    exclusive_writes: bool
+
     def run(self, work: Callable[[Transaction], V]) -> V:
         """``work`` in one transaction: committed when it returns, rolled back when it
         raises; where the database aborted it for a conflict, run again from the start

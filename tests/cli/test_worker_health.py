@@ -12,6 +12,10 @@ import subprocess
 import pytest
 
 from pyworkflow.backend.sqlite import SQLiteBackend
+from pyworkflow.examples.multiplication import FooWorkflow
+from pyworkflow.manager import Manager
+from pyworkflow.process import Process
+from pyworkflow.worker import DecisionWorker
 from pyworkflow_cli.errors import EXIT_BACKEND_UNREACHABLE
 
 from .conftest import cli_command, subprocess_env
@@ -21,9 +25,15 @@ CONFIG = "backend: {type: sqlite, path: %s}\nworkflows: [pyworkflow.examples.mul
 
 @pytest.fixture
 def locked(tmp_path, write, monkeypatch):
-    """A real database another writer holds locked, and a backend that waits little."""
+    """A real database another writer holds locked, and a backend that waits little.
+    It holds a task of each kind: a worker with nothing to claim only reads, which
+    the lock does not stop."""
     path = str(tmp_path / "shop.db")
-    SQLiteBackend(path).close()
+    with SQLiteBackend(path) as backend:
+        manager = Manager(backend, workflows=[FooWorkflow])
+        manager.start_process(Process(workflow=FooWorkflow, id="scheduled", input=[3, 4]))
+        manager.start_process(Process(workflow=FooWorkflow, id="deciding", input=[3, 4]))
+        DecisionWorker(manager).step()
     monkeypatch.setattr(
         "pyworkflow_cli.backends.create_backend",
         lambda config, create=True, **options: SQLiteBackend(
