@@ -20,9 +20,13 @@ Settings, and why:
   once a second) checkpoints it itself, truncating it as soon as nothing holds
   it, and warns, naming the likely cause, while a reader does.
 
-Every engine call is one ``BEGIN IMMEDIATE`` transaction: it takes the write
-lock at once, so two workers can never both read a task as free and both claim
-it, and no transaction has to upgrade a read lock (which could fail midway).
+Every engine call that writes is one ``BEGIN IMMEDIATE`` transaction: it takes
+the write lock at once, so two workers can never both read a task as free and
+both claim it, and no transaction has to upgrade a read lock (which could fail
+midway). Since that lock is the whole database's (``exclusive_writes``), a poll
+first looks in a read, which takes no lock, and begins one only when it found a
+task or a deadline due: an idle worker woken by a commit never holds up the
+worker that has the task.
 
 Each thread uses its own connection (worker threads run concurrently), and idle
 workers watch ``PRAGMA data_version`` on one more, dedicated connection: it
