@@ -1,7 +1,8 @@
 """Peer benchmark: pyworkflow against DBOS Transact on one workload, side by side.
 
 ``pip install -e '.[bench]'``, then ``python benchmarks/peer_bench.py`` (``--quick``
-for a short run; ``--rounds``, ``--count``, ``--backend``, ``--dsn``, ``--costs``).
+for a short run; ``--rounds``, ``--count``, ``--backend``, ``--dsn``, ``--costs``,
+``--cpu``).
 
 The workload: N three-step processes (default 500). pyworkflow runs
 ``bench_workers.ThreeStepWorkflow`` (three activities in sequence) with its
@@ -63,7 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,7 @@ BENCHMARKS = REPO / "benchmarks"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(BENCHMARKS))
 
+import cpu_usage  # noqa: E402
 import dbos_workers  # noqa: E402
 from bench_workers import STEPS, Row, ThreeStepWorkflow  # noqa: E402
 from postgres_bench import DEFAULT_SERVER, scratch_database  # noqa: E402
@@ -104,6 +106,7 @@ class Settings:
     queue_poll: float
     concurrency: int
     result_poll: float
+    cpu: bool = False
 
 
 class Client(Protocol):
@@ -135,9 +138,10 @@ def _with_benchmarks_path(environ: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def pyworkflow_workers(config: Path, deciders: int, runners: int) -> Iterator[None]:
-    """``pyworkflow worker ...`` processes, each polling once this yields: they say
-    READY=1 on a notify socket of ours, as they tell systemd."""
+def pyworkflow_workers(config: Path, deciders: int, runners: int) -> Iterator[dict[str, list[int]]]:
+    """``pyworkflow worker ...`` processes, each polling once this yields their
+    process ids by kind: they say READY=1 on a notify socket of ours, as they
+    tell systemd."""
     with tempfile.TemporaryDirectory(prefix="pyworkflow-notify-") as directory:
         address = str(Path(directory) / "notify")
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
@@ -163,7 +167,10 @@ def pyworkflow_workers(config: Path, deciders: int, runners: int) -> Iterator[No
                         ready += notify.recv(4096).decode().splitlines().count("READY=1")
                     except TimeoutError:
                         continue
-                yield
+                pids: dict[str, list[int]] = {"decision": [], "activity": []}
+                for kind, process in zip(kinds, started, strict=True):
+                    pids[kind].append(process.pid)
+                yield pids
             finally:
                 _stop(started)
 
@@ -309,6 +316,8 @@ class Cell:
 
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    # Per round, milliseconds of CPU per process by who spent them (pyworkflow, --cpu).
+    cpu: list[dict[str, float]] = field(default_factory=list)
 
 
 def run_pyworkflow(
@@ -319,8 +328,13 @@ def run_pyworkflow(
         client = PyworkflowClient(config)
         stack.callback(client.close)
         client.app.backend  # noqa: B018 - the client opens (and makes) its database first
-        stack.enter_context(pyworkflow_workers(config, *workers))
+        pids = stack.enter_context(pyworkflow_workers(config, *workers))
+        server = storage.backend == POSTGRES
+        before = cpu_usage.snapshot(pids, server) if settings.cpu else None
         cell.rates.append(drive(client, settings.count))
+        if before is not None:
+            after = cpu_usage.snapshot(pids, server)
+            cell.cpu.append(cpu_usage.per_process(before, after, settings.count))
         if latency:
             cell.latencies += idle_latencies(client, settings.latency_samples)
 
@@ -404,11 +418,43 @@ def table(cells: dict[Key, Cell], backends: list[str]) -> None:
                     _percentiles(theirs.latencies),
                 )
             )
+    _print_markdown(headers, rows)
+
+
+def _print_markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[column]) for row in [headers, *rows]) for column in range(len(headers))]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def cpu_table(cells: dict[Key, Cell], backends: list[str]) -> None:
+    """pyworkflow's CPU per process by who spent it, and the throughput the
+    machine's cores would allow at that cost, beside the throughput measured."""
+    spenders = ("decision workers", "activity workers", "client", "server")
+    headers = ("backend", "workers", *spenders, "total", "cores' ceiling", "measured")
+    cores = os.cpu_count() or 1
+    rows = []
+    for backend in backends:
+        for workers in WORKER_SETS:
+            cell = cells[(backend, "pyworkflow", workers)]
+            if not cell.cpu:
+                continue
+            spent = {who: statistics.median(round_[who] for round_ in cell.cpu) for who in spenders}
+            total = statistics.median(sum(round_[who] for who in spenders) for round_ in cell.cpu)
+            rows.append(
+                (
+                    backend,
+                    _workers(workers),
+                    *(f"{spent[who]:.2f} ms" if spent[who] else "-" for who in spenders),
+                    f"{total:.2f} ms",
+                    f"{cores * 1000 / total:,.0f}/s",
+                    f"{statistics.median(cell.rates):,.1f}/s",
+                )
+            )
+    print(f"pyworkflow's CPU per process ({cores} cores; medians of the rounds):")
+    _print_markdown(headers, rows)
 
 
 def costs(quick: bool, server: str) -> list[Row]:
@@ -449,6 +495,11 @@ def main() -> None:
         "--dbos-concurrency", type=int, default=0, metavar="N", help="per process; 0: no limit"
     )
     parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also pyworkflow's CPU per process by workers, client and server (Linux)",
+    )
+    parser.add_argument(
         "--costs",
         action="store_true",
         help="also the claim-cost rows of both backends and sqlite_bench's history-cost rows",
@@ -462,6 +513,7 @@ def main() -> None:
         queue_poll=args.dbos_queue_poll,
         concurrency=args.dbos_concurrency,
         result_poll=args.dbos_result_poll,
+        cpu=args.cpu and cpu_usage.available(),
     )
     backends = args.backend or [SQLITE, POSTGRES]
     cells = measure(backends, settings)
@@ -474,6 +526,8 @@ def main() -> None:
         f"DBOS {_dbos_version()}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     )
     table(cells, backends)
+    if settings.cpu:
+        cpu_table(cells, backends)
     if args.costs:
         print_table(costs(args.quick, args.dsn))
 
