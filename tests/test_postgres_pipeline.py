@@ -3,6 +3,8 @@ connection, answered as psycopg's cursors answer, and failing as they fail."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -158,3 +160,16 @@ def test_outside_a_transaction_held_statements_go_without_a_commit(connection) -
     pipeline.commit()
     assert connection.execute("SELECT name FROM t").fetchall() == [("alone",)]
     assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_connection_let_go_is_not_kept_alive_by_what_the_pipeline_knows_of_it() -> None:
+    """Each reconnect, and each short-lived thread, makes a connection: what the
+    pipeline keeps for one (its prepared statements, its transformer) must not
+    keep it in memory once nobody else holds it."""
+    made = psycopg.connect(DATABASE.dsn(), autocommit=True, prepare_threshold=None)
+    Pipeline(made, None).send("SELECT 1").fetchone()
+    gone = weakref.ref(made)
+    made.close()
+    del made
+    gc.collect()
+    assert gone() is None

@@ -16,7 +16,6 @@ import contextlib
 import re
 import select
 import threading
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,10 +108,11 @@ class _Connection:
 
 
 _statements: dict[str, _Statement] = {}
-_connections: weakref.WeakKeyDictionary[psycopg.Connection[Any], _Connection] = (
-    weakref.WeakKeyDictionary()
-)
-_connections_lock = threading.Lock()
+# Each connection carries its own state, as an attribute: the state's transformer
+# refers to the connection, so a table keyed by connection (even weakly) would
+# keep every connection ever used alive; a cycle within the connection goes with it.
+_STATE = "_pyworkflow_pipeline"
+_state_lock = threading.Lock()
 
 
 def _statement(query: str) -> _Statement:
@@ -123,10 +123,13 @@ def _statement(query: str) -> _Statement:
 
 
 def _state(connection: psycopg.Connection[Any]) -> _Connection:
-    found = _connections.get(connection)
+    found: _Connection | None = getattr(connection, _STATE, None)
     if found is None:
-        with _connections_lock:
-            found = _connections[connection] = _Connection(connection)
+        with _state_lock:
+            found = getattr(connection, _STATE, None)
+            if found is None:
+                found = _Connection(connection)
+                setattr(connection, _STATE, found)
     return found
 
 
