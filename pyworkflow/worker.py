@@ -198,6 +198,8 @@ class Worker:
             if handled:
                 wait = MIN_IDLE_WAIT
                 continue
+            if getattr(self._local, "claimed", None) is not None:
+                continue  # a step that failed after its report claimed ahead: run that
             if exit_when_idle:
                 break
             self._wait_idle(wait)

@@ -175,3 +175,29 @@ def test_a_busy_decision_worker_decides_every_process(backend):
     assert DecisionWorker(manager).run(exit_when_idle=True) == 6
     results = [manager.process_by_id(p).result for p in started]
     assert results == [ProcessCompleted(n) for n in range(6)]
+
+
+class FailAfterSecondTask(WorkerHook):
+    """A hook whose own work fails after the second task ran (a metrics push)."""
+
+    def __init__(self) -> None:
+        self.ran = 0
+
+    def around_task(self, info: TaskInfo, proceed: Any) -> Any:
+        outcome = proceed()
+        self.ran += 1
+        if self.ran == 2:
+            raise RuntimeError("metrics push failed")
+        return outcome
+
+
+def test_a_step_that_fails_after_claiming_ahead_still_runs_the_claimed_task(backend):
+    """The step fails after its report claimed the next task; a worker told to
+    exit when idle (a failed step counts as idle) runs that task before it exits,
+    leaving nothing claimed: every process is decided or still on offer."""
+    manager = Manager(backend, workflows=[CompletingWorkflow])
+    started = [start(manager, workflow=CompletingWorkflow, input=n) for n in range(4)]
+    DecisionWorker(manager, hooks=[FailAfterSecondTask()]).run(exit_when_idle=True)
+    completed = [p for p in started if not manager.process_by_id(p).is_open]
+    assert len(completed) >= 2
+    assert sorted(open_decision_tasks(manager)) == sorted(set(started) - set(completed))
