@@ -18,6 +18,7 @@ from pyworkflow.backend._sql.rows import from_micros
 from pyworkflow.backend.base import RUNS_CLOSED
 from pyworkflow.backend.sqlite import SCHEMA_VERSION, SQLiteBackend, SQLiteStore
 from pyworkflow.clock import ManualClock
+from pyworkflow.codec import CodecError
 from pyworkflow.decision import CompleteProcess, ScheduleActivity, Timer
 from pyworkflow.events import ActivityEvent
 from pyworkflow.exceptions import (
@@ -27,6 +28,7 @@ from pyworkflow.exceptions import (
 )
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process
+from pyworkflow.task import Poll
 from pyworkflow.worker import ActivityWorker, DecisionWorker
 from pyworkflow.workflow import Workflow
 
@@ -596,3 +598,26 @@ def test_a_closing_committed_while_the_watcher_looks_still_wakes_it(
     assert waiting.store.wait_for_change(5, RUNS_CLOSED) is True
     waiting.close()
     writer.close()
+
+
+def test_a_report_whose_claim_meets_an_undecodable_history_stands(tmp_path: Path) -> None:
+    """Another process's history holds an event this code cannot decode (a newer
+    version wrote it): the report that would claim it is recorded and says so;
+    the claim is left to the next poll, which fails as a poll."""
+    path = tmp_path / "pyworkflow.sqlite3"
+    backend = open_backend(path)
+    backend.start_process(Process(workflow="Flow", id="reported"))
+    backend.start_process(Process(workflow="Flow", id="unreadable"))
+    task = backend.poll_decision_task()
+    assert task is not None and task.process.id == "reported"
+    writer = sqlite3.connect(path, isolation_level=None)
+    run_id = writer.execute("SELECT run_id FROM runs WHERE process_id = 'unreadable'").fetchone()
+    writer.execute("INSERT INTO events VALUES (?, 99, ?)", (run_id[0], '{"@": "FutureEvent"}'))
+    writer.close()
+    poll = Poll("default", "me", None, None)
+    decision = ScheduleActivity("Step", id="a", input=1)
+    assert backend.complete_and_claim_decision_task(task, decision, poll) is None
+    assert [event.type for event in backend.process_by_id("reported").history][-1] == "decision"
+    with pytest.raises(CodecError):
+        backend.poll_decision_task()
+    backend.close()

@@ -900,14 +900,23 @@ def _not_before(now: datetime, earlier: datetime) -> datetime:
 
 
 def _then(
-    first: Callable[[Transaction, datetime], None], then: Callable[[Transaction, datetime], V]
-) -> Callable[[Transaction, datetime], V]:
+    first: Callable[[Transaction, datetime], None],
+    then: Callable[[Transaction, datetime], V | None],
+) -> Callable[[Transaction, datetime], V | None]:
     """Two units of work as one transaction: a report, then the worker's next claim.
-    A refused report raises before the claim, so a refusal never claims."""
+    A refused report raises before the claim, so a refusal never claims. A claim
+    the rules refuse (a history this code cannot decode) claims nothing and leaves
+    the report to stand: raised here, it would tell the worker its recorded report
+    failed; the next poll meets it and says so as a poll's failure."""
 
-    def both(tx: Transaction, now: datetime) -> V:
+    def both(tx: Transaction, now: datetime) -> V | None:
         first(tx, now)
-        return then(tx, now)
+        try:
+            return then(tx, now)
+        except PyworkflowError as refusal:
+            if isinstance(refusal, BackendError):
+                raise
+            return None
 
     return both
 
