@@ -12,6 +12,7 @@ wait between polls, each of which sweeps what is due.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -30,6 +31,9 @@ class NextDeadline:
         # Counts forgets: an answer read across one (another thread wrote while it
         # was asked) may predate that write, and is used but not kept.
         self._writes = 0
+        # Makes "no forget since the read" and "keep it" one step: a forget between
+        # the two would otherwise be overwritten by the answer it made stale.
+        self._lock = threading.Lock()
 
     def get(self) -> datetime | None:
         kept = self._kept
@@ -37,11 +41,13 @@ class NextDeadline:
             return kept[1]
         read_at, writes = time.monotonic(), self._writes
         due = self._read()
-        if writes == self._writes:
-            self._kept = (read_at, due)
+        with self._lock:
+            if writes == self._writes:
+                self._kept = (read_at, due)
         return due
 
     def forget(self) -> None:
         """Something was written: the next ``get`` asks the store."""
-        self._writes += 1
-        self._kept = None
+        with self._lock:
+            self._writes += 1
+            self._kept = None
