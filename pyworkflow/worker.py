@@ -175,7 +175,7 @@ class Worker:
             self._local.backlog = handled
             # A task claimed along with the last report is in hand: it was reserved
             # against max_tasks when claimed, and is run even by a stopping worker.
-            if getattr(self._local, "claimed", None) is None and (
+            if not self._holds_claimed() and (
                 self._stop.is_set() or (max_tasks is not None and not self._reserve(max_tasks))
             ):
                 break
@@ -198,7 +198,7 @@ class Worker:
             if handled:
                 wait = MIN_IDLE_WAIT
                 continue
-            if getattr(self._local, "claimed", None) is not None:
+            if self._holds_claimed():
                 continue  # a step that failed after its report claimed ahead: run that
             if exit_when_idle:
                 break
@@ -243,6 +243,9 @@ class Worker:
         if not getattr(self._local, "backlog", False) or self._stop.is_set():
             return False
         return self._max_tasks is None or self._reserve(self._max_tasks)
+
+    def _holds_claimed(self) -> bool:
+        return getattr(self._local, "claimed", None) is not None
 
     def _take_claimed(self) -> Task | None:
         task: Task | None = getattr(self._local, "claimed", None)
