@@ -6,17 +6,20 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from pyworkflow.backend._postgres_pipeline import Pipeline
 from pyworkflow.backend._sql import migrations
 from pyworkflow.backend.base import RUNS_CLOSED
 from pyworkflow.backend.postgres import (
     ATTEMPTS,
+    NOT_FLUSHED,
     SCHEMA_VERSION,
     ConflictError,
     PostgresBackend,
@@ -300,6 +303,57 @@ def test_only_writes_that_give_work_or_close_a_run_notify(backends, dsn, schema)
         ("complete activity", ["decision:default"]),
         ("complete process", ["closed:runs"]),
     ]
+
+
+def test_only_claims_commit_without_waiting_for_the_flush(
+    backends, dsn, schema, monkeypatch
+) -> None:
+    """A claim lost with a crashed server is a task offered again, as if its worker
+    had crashed; a start, a report or a heartbeat that was answered must stay."""
+    # The tests' connections commit without the flush throughout, for speed: not this one.
+    writing = PostgresBackend(make_conninfo(dsn, options="-c synchronous_commit=on"), schema=schema)
+    manager = Manager(writing, workflows=ALL_WORKFLOWS)
+    commits: list[list[str]] = []
+    exchange = Pipeline._exchange
+
+    def noted(pipeline: Pipeline, statements: Sequence[tuple[str, Any]]) -> list[Any]:
+        if statements and statements[-1][0] == "COMMIT":
+            commits.append([query for query, _ in statements])
+        return exchange(pipeline, statements)
+
+    monkeypatch.setattr(Pipeline, "_exchange", noted)
+    unflushed = []
+
+    def note(call: str) -> None:
+        unflushed.append((call, any(NOT_FLUSHED in each for each in commits)))
+        commits.clear()
+
+    process_id = start(manager)
+    note("start")
+    task = take_decision(manager, process_id)
+    note("claim decision")
+    manager.complete_task(task, [ScheduleActivity(EchoActivity, id="e", input=1)])
+    note("complete decision")
+    activity = take_activity(manager)
+    note("claim activity")
+    writing.heartbeat_activity_task(activity)
+    note("heartbeat")
+    manager.complete_task(activity, 1)
+    note("complete activity")
+    assert unflushed == [
+        ("start", False),
+        ("claim decision", True),
+        ("complete decision", False),
+        ("claim activity", True),
+        ("heartbeat", False),
+        ("complete activity", False),
+    ]
+    # Committed all the same, and only for the transaction that asked.
+    history = Manager(backends(), workflows=ALL_WORKFLOWS).process_by_id(process_id).history
+    assert [type(event).__name__ for event in history].count("ActivityStartedEvent") == 1
+    (setting,) = writing.store._connection().execute("SHOW synchronous_commit").fetchone()
+    writing.close()
+    assert setting == "on"
 
 
 def test_a_watcher_of_closings_sleeps_through_other_writes(backends) -> None:

@@ -166,12 +166,13 @@ class Pipeline:
         self._begun = True
         return answers[held:]
 
-    def commit(self, last: tuple[str, Any] | None = None) -> None:
-        """What is held, then ``last`` (a notification) and COMMIT, in one trip; a
-        transaction that never sent a statement has nothing to commit."""
+    def commit(self, *finals: tuple[str, Any]) -> None:
+        """What is held, then ``finals`` (a notification, a setting for the commit)
+        and COMMIT, in one trip; a transaction that never sent a statement has
+        nothing to commit."""
         if not self._begun and len(self._held) == self._begins:
             return  # BEGIN alone, or nothing: no statement was ever made
-        statements = [*self._held, *([last] if last is not None else [])]
+        statements = [*self._held, *finals]
         if self._begins:
             statements.append(("COMMIT", None))
         self._held.clear()

@@ -416,7 +416,7 @@ class MemoryStore:
         self._version = 0
         self._purging = threading.Lock()
 
-    def run(self, work: Callable[[MemoryTransaction], V]) -> V:
+    def run(self, work: Callable[[MemoryTransaction], V], durable: bool = True) -> V:
         with self._changed:
             tx = MemoryTransaction(self._data)
             try:

@@ -373,7 +373,9 @@ class SQLiteStore:
 
     # -- the Store protocol ------------------------------------------------------------
 
-    def run(self, work: Callable[[SQLTransaction], V]) -> V:
+    def run(self, work: Callable[[SQLTransaction], V], durable: bool = True) -> V:
+        """Every commit is as durable as ``synchronous`` makes it: in WAL mode a
+        commit costs no flush of its own below FULL, so a claim has nothing to save."""
         if self.readonly:
             raise self._refuse_write()
         with _Transaction(self) as tx:

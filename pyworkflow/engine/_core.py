@@ -284,7 +284,7 @@ class Engine(Backend):
             lambda tx, now: tx.next_decision(poll.category, now, poll.names, poll.root_process)
         ):
             return None
-        return self._transact(self._decision_claim(poll))
+        return self._transact(self._decision_claim(poll), durable=False)
 
     def complete_decision_task(
         self, task: DecisionTask, decisions: Decision | Sequence[Decision]
@@ -540,7 +540,7 @@ class Engine(Backend):
             lambda tx, _: tx.next_activity(poll.category, poll.names, poll.root_process)
         ):
             return None
-        return self._transact(self._activity_claim(poll))
+        return self._transact(self._activity_claim(poll), durable=False)
 
     def _activity_claim(self, poll: Poll) -> Callable[[Transaction, datetime], ActivityTask | None]:
         def claim(tx: Transaction, now: datetime) -> ActivityTask | None:
@@ -663,7 +663,7 @@ class Engine(Backend):
         due = self.store.next_due_at()
         return due is not None and due <= now
 
-    def _transact(self, work: Callable[[Transaction, datetime], V]) -> V:
+    def _transact(self, work: Callable[[Transaction, datetime], V], durable: bool = True) -> V:
         """Run ``work`` as one transaction of the store, after the deadlines due, and
         publish what it appended once that is committed.
 
@@ -683,7 +683,7 @@ class Engine(Backend):
                 return None, refusal, tx.appended
 
         try:
-            value, refusal, appended = self.store.run(unit)
+            value, refusal, appended = self.store.run(unit, durable)
         finally:
             self._next_deadline.forget()
         if appended:

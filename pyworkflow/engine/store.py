@@ -114,10 +114,16 @@ class Store(Protocol):
     #: read, which locks nothing, instead of holding up the writers with work.
     exclusive_writes: bool
 
-    def run(self, work: Callable[[Transaction], V]) -> V:
+    def run(self, work: Callable[[Transaction], V], durable: bool = True) -> V:
         """``work`` in one transaction: committed when it returns, rolled back when it
         raises; where the database aborted it for a conflict, run again from the start
-        on a fresh transaction, so ``work`` must not keep state between tries."""
+        on a fresh transaction, so ``work`` must not keep state between tries.
+
+        ``durable=False``: the commit need not outlive a crash of the database server
+        that follows at once, so it need not wait for the server to flush it. Only for
+        work that a crash of the caller would lose just as well, and that nothing
+        is told of before it is made durable with a later commit: a claim, whose
+        task is offered again if it is lost."""
         ...
 
     def read(self, work: Callable[[Transaction], V]) -> V:
