@@ -132,22 +132,24 @@ def _pyworkflow_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "pyworkflow_cli"]
 
 
-def _with_benchmarks_path(environ: dict[str, str]) -> dict[str, str]:
-    paths = [str(BENCHMARKS), str(REPO), environ.get("PYTHONPATH", "")]
+def _with_benchmarks_path(environ: dict[str, str], tree: Path = REPO) -> dict[str, str]:
+    paths = [str(tree / "benchmarks"), str(tree), environ.get("PYTHONPATH", "")]
     return dict(environ, PYTHONPATH=os.pathsep.join(path for path in paths if path))
 
 
 @contextmanager
-def pyworkflow_workers(config: Path, deciders: int, runners: int) -> Iterator[dict[str, list[int]]]:
+def pyworkflow_workers(
+    config: Path, deciders: int, runners: int, tree: Path = REPO
+) -> Iterator[dict[str, list[int]]]:
     """``pyworkflow worker ...`` processes, each polling once this yields their
     process ids by kind: they say READY=1 on a notify socket of ours, as they
-    tell systemd."""
+    tell systemd. ``tree``: the checkout whose code they run (first on their path)."""
     with tempfile.TemporaryDirectory(prefix="pyworkflow-notify-") as directory:
         address = str(Path(directory) / "notify")
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
             notify.bind(address)
             notify.settimeout(1.0)
-            environ = _with_benchmarks_path(dict(os.environ, NOTIFY_SOCKET=address))
+            environ = _with_benchmarks_path(dict(os.environ, NOTIFY_SOCKET=address), tree)
             kinds = ["decision"] * deciders + ["activity"] * runners
             started = [
                 subprocess.Popen(
@@ -418,10 +420,10 @@ def table(cells: dict[Key, Cell], backends: list[str]) -> None:
                     _percentiles(theirs.latencies),
                 )
             )
-    _print_markdown(headers, rows)
+    print_markdown(headers, rows)
 
 
-def _print_markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def print_markdown(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[column]) for row in [headers, *rows]) for column in range(len(headers))]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
@@ -454,7 +456,7 @@ def cpu_table(cells: dict[Key, Cell], backends: list[str]) -> None:
                 )
             )
     print(f"pyworkflow's CPU per process ({cores} cores; medians of the rounds):")
-    _print_markdown(headers, rows)
+    print_markdown(headers, rows)
 
 
 def costs(quick: bool, server: str) -> list[Row]:
