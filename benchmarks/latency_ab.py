@@ -11,14 +11,18 @@ workers (started with the command, as in ``peer_bench.py``) on a database of its
 own, and the samples alternate between them in small batches: whatever the
 machine does meanwhile, both see it. A sample is ``peer_bench.py``'s idle latency:
 one three-activity process started after the workers sat idle for half a second,
-timed until the client, waiting as ``process wait`` does, sees it end.
+timed until the client, waiting as ``process wait`` does, sees it end. Each
+version's client runs that version's code too, in a process of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -29,11 +33,11 @@ from peer_bench import (
     POSTGRES,
     REPO,
     SQLITE,
-    PyworkflowClient,
+    STOP_TIMEOUT,
     Storage,
-    idle_latencies,
     print_markdown,
     pyworkflow_workers,
+    with_benchmarks_path,
 )
 
 
@@ -54,6 +58,49 @@ def checkout(revision: str) -> Iterator[Path]:
             )
 
 
+# A version's client, run by that version's code: it starts and waits as that
+# version does. Each line it reads asks for that many samples; it answers them,
+# in seconds, as one JSON line.
+CLIENT = """
+import json, sys
+from pathlib import Path
+from peer_bench import PyworkflowClient, idle_latencies
+client = PyworkflowClient(Path(sys.argv[1]))
+client.wait(client.start("warm-up"))
+for line in sys.stdin:
+    print(json.dumps(idle_latencies(client, int(line))), flush=True)
+client.close()
+"""
+
+
+@contextmanager
+def client_of(tree: Path, config: Path) -> Iterator[subprocess.Popen[str]]:
+    environ = with_benchmarks_path(dict(os.environ), tree)
+    client = subprocess.Popen(
+        [sys.executable, "-c", CLIENT, str(config)],
+        env=environ,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield client
+    finally:
+        assert client.stdin is not None
+        client.stdin.close()
+        client.wait(STOP_TIMEOUT)
+
+
+def samples_of(client: subprocess.Popen[str], count: int) -> list[float]:
+    assert client.stdin is not None and client.stdout is not None
+    client.stdin.write(f"{count}\n")
+    client.stdin.flush()
+    answer = client.stdout.readline()
+    if not answer:
+        raise RuntimeError("a client ended early")
+    return [seconds * 1000 for seconds in json.loads(answer)]
+
+
 def compare(
     trees: dict[str, Path], backend: str, server: str, rounds: int, batch: int
 ) -> dict[str, list[float]]:
@@ -62,16 +109,14 @@ def compare(
     with ExitStack() as stack:
         directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="pyworkflow-ab-"))
         storage = Storage(backend, Path(directory), server)
-        clients: dict[str, PyworkflowClient] = {}
+        clients = {}
         for name, tree in trees.items():
             config = stack.enter_context(storage.pyworkflow())
             stack.enter_context(pyworkflow_workers(config, 1, 1, tree))
-            client = clients[name] = PyworkflowClient(config)
-            stack.callback(client.close)
-            client.wait(client.start("warm-up"))
+            clients[name] = stack.enter_context(client_of(tree, config))
         for _ in range(rounds):
             for name, client in clients.items():
-                samples[name] += [seconds * 1000 for seconds in idle_latencies(client, batch)]
+                samples[name] += samples_of(client, batch)
     return samples
 
 

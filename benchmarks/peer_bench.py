@@ -132,7 +132,7 @@ def _pyworkflow_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "pyworkflow_cli"]
 
 
-def _with_benchmarks_path(environ: dict[str, str], tree: Path = REPO) -> dict[str, str]:
+def with_benchmarks_path(environ: dict[str, str], tree: Path = REPO) -> dict[str, str]:
     paths = [str(tree / "benchmarks"), str(tree), environ.get("PYTHONPATH", "")]
     return dict(environ, PYTHONPATH=os.pathsep.join(path for path in paths if path))
 
@@ -149,7 +149,7 @@ def pyworkflow_workers(
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
             notify.bind(address)
             notify.settimeout(1.0)
-            environ = _with_benchmarks_path(dict(os.environ, NOTIFY_SOCKET=address), tree)
+            environ = with_benchmarks_path(dict(os.environ, NOTIFY_SOCKET=address), tree)
             kinds = ["decision"] * deciders + ["activity"] * runners
             started = [
                 subprocess.Popen(
@@ -205,7 +205,7 @@ def dbos_workers_running(url: str, count: int, settings: Settings) -> Iterator[N
     started = [
         subprocess.Popen(
             [sys.executable, script, url, f"executor-{index}", *arguments],
-            env=_with_benchmarks_path(dict(os.environ)),
+            env=with_benchmarks_path(dict(os.environ)),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
