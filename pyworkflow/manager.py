@@ -194,21 +194,37 @@ class Manager:
         identity: str | None = None,
         category: str | None = None,
         root_process: str | None = None,
+        claim_token: str | None = None,
     ) -> Task | None:
         """Report as ``complete_task`` does and claim the next task of the same kind
         (as ``next_decision`` or ``next_activity`` would), in one transaction where
-        the backend can; None when nothing was claimed, and then the caller polls."""
+        the backend can; None when nothing was claimed, and then the caller polls.
+        With ``claim_token``, the claimed task gets that token, and
+        ``claimed_decision`` or ``claimed_activity`` finds it again if this call's
+        answer is lost."""
         if isinstance(task, DecisionTask):
             names = list(self._workflows)
-            poll = Poll(category or Defaults.DECISION_CATEGORY, identity, names, root_process)
+            category = category or Defaults.DECISION_CATEGORY
+            poll = Poll(category, identity, names, root_process, claim_token)
             decisions = normalize_decisions(result, task.process)
             return self._backend.complete_and_claim_decision_task(task, decisions, poll)
         if isinstance(task, ActivityTask):
             names = list(self._activities)
-            poll = Poll(category or Defaults.ACTIVITY_CATEGORY, identity, names, root_process)
+            category = category or Defaults.ACTIVITY_CATEGORY
+            poll = Poll(category, identity, names, root_process, claim_token)
             activity_result = _activity_result(result)
             return self._backend.complete_and_claim_activity_task(task, activity_result, poll)
         raise TypeError(f"unsupported task type {type(task).__name__}")
+
+    def claimed_decision(self, token: str) -> DecisionTask | None:
+        """The decision task ``complete_and_next`` claimed with ``claim_token=token``,
+        if it is still claimed so."""
+        return self._backend.claimed_decision_task(token)
+
+    def claimed_activity(self, token: str) -> ActivityTask | None:
+        """The activity task ``complete_and_next`` claimed with ``claim_token=token``,
+        if it is still claimed so."""
+        return self._backend.claimed_activity_task(token)
 
     def fail_decision(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         self._backend.fail_decision_task(task, reason, details)

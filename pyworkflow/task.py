@@ -58,3 +58,7 @@ class Poll:
     names: Sequence[str] | None = None
     #: Only tasks of this process and of the children it started.
     root_process: str | None = None
+    #: The token the claimed task gets (None: a fresh one). A worker that chose it
+    #: finds the task again (``Backend.claimed_decision_task``) when the answer
+    #: that carried the claim was lost, instead of leaving it claimed by nobody.
+    claim_token: str | None = None

@@ -220,21 +220,65 @@ class Worker:
         with self._count_lock:
             self.tasks_handled -= 1
 
-    def _complete(self, task: Task, result: Any) -> None:
-        """Report ``task``'s result; inside run()'s loop, claim the next task in the
-        same call, for the next step to run without a poll of its own."""
+    def _deliver_result(
+        self,
+        what: str,
+        task: Task,
+        result: Any,
+        recorded: Callable[[], bool],
+        fields: dict[str, Any],
+    ) -> None:
+        """Report ``task``'s result through passing failures; inside run()'s loop,
+        claim the next task in the same call, for the next step to run without a
+        poll of its own.
+
+        Every try claims with one token chosen here. When a try committed but its
+        answer was lost, the next try is refused (its result is already recorded),
+        and the task the lost try claimed would be held by nobody until it timed
+        out (an activity's timeouts default to a year): the token finds it."""
+        claim_token = str(uuid4())
+        sent = self.reporter.deliver(
+            what, lambda: self._complete(task, result, claim_token), recorded, fields
+        )
+        if sent is None:
+            self._adopt(claim_token, fields)
+
+    def _complete(self, task: Task, result: Any, claim_token: str) -> bool:
         if not self._may_claim_next():
             self.manager.complete_task(task, result)
-            return
+            return True
         claimed = None
         try:
             claimed = self.manager.complete_and_next(
-                task, result, self.name, self.category, self.root_process
+                task, result, self.name, self.category, self.root_process, claim_token
             )
         finally:
             if claimed is None and self._max_tasks is not None:
                 self._release()
         self._local.claimed = claimed
+        return True
+
+    def _adopt(self, claim_token: str, fields: dict[str, Any]) -> None:
+        """Take in hand the task a lost answer claimed, if any: it is this worker's to
+        run, past ``max_tasks`` and a stop too, as any task it claimed ahead."""
+        try:
+            claimed = self._claimed_with(claim_token)
+        except BackendError as error:
+            self.logger.warning(
+                "cannot look for the task claimed with a lost answer; it is offered "
+                "again once its claim times out: %s",
+                error,
+                extra={**fields, "error": str(error)},
+            )
+            return
+        if claimed is None:
+            return
+        if self._max_tasks is not None:
+            self._count()
+        self._local.claimed = claimed
+
+    def _claimed_with(self, claim_token: str) -> Task | None:
+        raise NotImplementedError
 
     def _may_claim_next(self) -> bool:
         """Only in run()'s loop with a backlog (a caller of step() or handle() would
@@ -412,12 +456,10 @@ class ActivityWorker(Worker):
             history = self.manager.process_by_id(str(task.process_id)).history
             return activity_result_recorded(history, task, result.type)
 
-        self.reporter.deliver(
-            f"activity {result.type} result",
-            lambda: self._complete(task, result),
-            recorded,
-            fields,
-        )
+        self._deliver_result(f"activity {result.type} result", task, result, recorded, fields)
+
+    def _claimed_with(self, claim_token: str) -> Task | None:
+        return self.manager.claimed_activity(claim_token)
 
     def _monitor(self, task: ActivityTask) -> ActivityMonitor:
         activity_class = self.manager.activities.get(task.activity_execution.activity)
@@ -516,12 +558,13 @@ class DecisionWorker(Worker):
         return outcome
 
     def _deliver(self, task: DecisionTask, decisions: list[Any], fields: dict[str, Any]) -> None:
-        self.reporter.deliver(
-            "decisions",
-            lambda: self._complete(task, decisions),
-            lambda: decision_recorded(self._history(task), task),
-            fields,
-        )
+        def recorded() -> bool:
+            return decision_recorded(self._history(task), task)
+
+        self._deliver_result("decisions", task, decisions, recorded, fields)
+
+    def _claimed_with(self, claim_token: str) -> Task | None:
+        return self.manager.claimed_decision(claim_token)
 
     def _fail(self, task: DecisionTask, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"

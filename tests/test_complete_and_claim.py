@@ -10,7 +10,7 @@ import pytest
 
 from pyworkflow.activity import ActivityCompleted
 from pyworkflow.decision import CompleteProcess, ScheduleActivity
-from pyworkflow.exceptions import UnknownResourceException
+from pyworkflow.exceptions import BackendUnavailableError, UnknownResourceException
 from pyworkflow.hooks import TaskInfo, WorkerHook
 from pyworkflow.manager import Manager
 from pyworkflow.process import Process, ProcessCompleted
@@ -201,3 +201,77 @@ def test_a_step_that_fails_after_claiming_ahead_still_runs_the_claimed_task(back
     completed = [p for p in started if not manager.process_by_id(p).is_open]
     assert len(completed) >= 2
     assert sorted(open_decision_tasks(manager)) == sorted(set(started) - set(completed))
+
+
+def lose_one_answer(backend: Any, method: str) -> list[int]:
+    """``backend.<method>`` commits, but its first answer is lost on the way back,
+    as a connection dropped just after COMMIT would lose it. Counts the calls."""
+    original = getattr(backend, method)
+    calls = [0]
+
+    def losing(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        answer = original(*args, **kwargs)
+        if calls[0] == 1:
+            raise BackendUnavailableError("connection lost while reading the answer")
+        return answer
+
+    setattr(backend, method, losing)
+    return calls
+
+
+@pytest.mark.needs("claim_with_report")
+def test_a_decision_task_claimed_by_a_report_whose_answer_was_lost_is_still_run(backend):
+    """The retried report is refused (its first try was recorded), and the task
+    that first try claimed would be held by nobody until its decision timeout:
+    the worker chose that claim's token, so it finds the task and runs it."""
+    manager = Manager(backend, workflows=[CompletingWorkflow])
+    started = [start(manager, workflow=CompletingWorkflow, input=n) for n in range(3)]
+    calls = lose_one_answer(backend, "complete_and_claim_decision_task")
+    assert DecisionWorker(manager).run(exit_when_idle=True) == 3
+    assert calls[0] >= 2
+    results = [manager.process_by_id(p).result for p in started]
+    assert results == [ProcessCompleted(n) for n in range(3)]
+
+
+@pytest.mark.needs("claim_with_report")
+def test_an_activity_task_claimed_by_a_report_whose_answer_was_lost_is_still_run(manager):
+    """As for decisions; an activity's timeouts default to a year."""
+    process_id = start(manager)
+    task = take_decision(manager, process_id)
+    names = ["a", "b", "c"]
+    manager.complete_task(task, [ScheduleActivity(EchoActivity, id=n, input=n) for n in names])
+    calls = lose_one_answer(manager.backend, "complete_and_claim_activity_task")
+    assert ActivityWorker(manager).run(exit_when_idle=True) == 3
+    assert calls[0] >= 2
+    history = manager.process_by_id(process_id).history
+    assert sorted(e.activity_execution.id for e in history if e.type == "activity") == names
+    assert manager.next_activity() is None  # none left claimed
+
+
+@pytest.mark.needs("claim_with_report")
+def test_a_claim_token_finds_its_task_only_while_it_is_claimed(manager):
+    first, second = start(manager), start(manager)
+    task = take_decision(manager, first)
+    names = ["a", "b"]
+    decisions = [ScheduleActivity(EchoActivity, id=n, input=n) for n in names]
+    claimed = manager.complete_and_next(task, decisions, claim_token="decision-token")
+    assert isinstance(claimed, DecisionTask) and claimed.process.id == second
+    found = manager.claimed_decision("decision-token")
+    assert isinstance(found, DecisionTask)
+    assert found.context == claimed.context and found.context["token"] == "decision-token"
+    assert found.process.history == claimed.process.history
+    assert manager.claimed_decision("another-token") is None
+    assert manager.claimed_activity("decision-token") is None
+    manager.complete_task(claimed, [])
+    assert manager.claimed_decision("decision-token") is None
+
+    activity = take_activity(manager)
+    ahead = manager.complete_and_next(activity, 1, claim_token="activity-token")
+    assert isinstance(ahead, ActivityTask)
+    found_activity = manager.claimed_activity("activity-token")
+    assert isinstance(found_activity, ActivityTask)
+    assert found_activity.activity_execution.id == ahead.activity_execution.id
+    assert found_activity.context == ahead.context
+    manager.complete_task(ahead, 2)
+    assert manager.claimed_activity("activity-token") is None

@@ -144,6 +144,17 @@ class Backend(ABC):
         self.complete_decision_task(task, decisions)
         return None
 
+    def claimed_decision_task(self, token: str) -> DecisionTask | None:
+        """The decision task a ``complete_and_claim_decision_task`` claimed with
+        ``poll.claim_token == token``, while it is still claimed so: the worker's way
+        back to it when the call's answer was lost after it committed. This base
+        never claims along with a report, so it has none."""
+        return None
+
+    def claimed_activity_task(self, token: str) -> ActivityTask | None:
+        """As ``claimed_decision_task``, for an activity task."""
+        return None
+
     @abstractmethod
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         """The decider could not decide: record it, and offer the task again after a backoff."""

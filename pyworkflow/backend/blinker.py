@@ -329,6 +329,12 @@ class BlinkerBackend(Backend):
             )
         return claimed
 
+    def claimed_decision_task(self, token: str) -> DecisionTask | None:
+        return self.parent.claimed_decision_task(token)
+
+    def claimed_activity_task(self, token: str) -> ActivityTask | None:
+        return self.parent.claimed_activity_task(token)
+
     def fail_decision_task(self, task: DecisionTask, reason: Any, details: Any = None) -> None:
         with self._call(_CallContext(task=task, process=task.process)):
             self.parent.fail_decision_task(task, reason, details)

@@ -326,6 +326,19 @@ class MemoryTransaction:
                 return replace(record)
         return None
 
+    def decision_claimed_with(self, token: str) -> ProcessRecord | None:
+        for run_id in self.d.open_runs.values():
+            run = self.d.runs[run_id]
+            if run.decision == DecisionState.STARTED and run.decision_token == token:
+                return _copy_run(run)
+        return None
+
+    def activity_claimed_with(self, token: str) -> ActivityRecord | None:
+        for record in self.d.activities.values():
+            if record.state == ActivityState.STARTED and record.token == token:
+                return replace(record)
+        return None
+
     def due_runs(self, now: datetime, limit: int) -> list[ProcessRecord]:
         keys = self.d.due_runs.due(now, self._run_due, limit)
         return [_copy_run(self.d.runs[key]) for key in keys]

@@ -315,21 +315,23 @@ class Engine(Backend):
             if history:
                 now = _not_before(now, history[-1].datetime)
             run.decision = DecisionState.STARTED
-            run.decision_token = str(uuid4())
+            run.decision_token = poll.claim_token or str(uuid4())
             run.decision_deadline = _after(now, run.decision_timeout)
             run.decision_attempts += 1
             started = DecisionStartedEvent(now, identity=poll.identity)
             tx.append_events(run, [started])
             tx.update_process(run)
             history.append(started)
-            context = {
-                "run_id": run.run_id,
-                "token": run.decision_token,
-                "attempt": run.decision_failures + 1,
-            }
-            return DecisionTask(_as_process(run, history), context=context)
+            return _decision_task(run, history)
 
         return claim
+
+    def claimed_decision_task(self, token: str) -> DecisionTask | None:
+        def read(tx: Transaction) -> DecisionTask | None:
+            run = tx.decision_claimed_with(token)
+            return None if run is None else _decision_task(run, tx.history(run.run_id))
+
+        return self.store.read(read)
 
     def _decision_completion(
         self, task: DecisionTask, decisions: Decision | Sequence[Decision]
@@ -557,7 +559,7 @@ class Engine(Backend):
                 self._expire_activity(tx, activity, now)
             now = _not_before(now, activity.scheduled_at)
             activity.state = ActivityState.STARTED
-            activity.token = str(uuid4())
+            activity.token = poll.claim_token or str(uuid4())
             activity.attempt += 1
             activity.started_at = now
             activity.execution_deadline = _after(now, activity.execution_timeout)
@@ -565,14 +567,16 @@ class Engine(Backend):
             tx.update_activity(activity)
             started = ActivityStartedEvent(activity.execution, now, identity=poll.identity)
             tx.append_events(run, [started])
-            context = {
-                "run_id": activity.run_id,
-                "token": activity.token,
-                "attempt": activity.attempt,
-            }
-            return ActivityTask(activity.execution, process_id=activity.process_id, context=context)
+            return _activity_task(activity)
 
         return claim
+
+    def claimed_activity_task(self, token: str) -> ActivityTask | None:
+        def read(tx: Transaction) -> ActivityTask | None:
+            activity = tx.activity_claimed_with(token)
+            return None if activity is None else _activity_task(activity)
+
+        return self.store.read(read)
 
     def heartbeat_activity_task(self, task: ActivityTask) -> bool:
         """Extend the heartbeat deadline; answer whether cancellation was requested."""
@@ -919,6 +923,22 @@ def _then(
             return None
 
     return both
+
+
+def _decision_task(run: ProcessRecord, history: list[Event]) -> DecisionTask:
+    """What a worker is handed for ``run``'s claimed decision."""
+    context = {
+        "run_id": run.run_id,
+        "token": run.decision_token,
+        "attempt": run.decision_failures + 1,
+    }
+    return DecisionTask(_as_process(run, history), context=context)
+
+
+def _activity_task(activity: ActivityRecord) -> ActivityTask:
+    """What a worker is handed for a claimed activity."""
+    context = {"run_id": activity.run_id, "token": activity.token, "attempt": activity.attempt}
+    return ActivityTask(activity.execution, process_id=activity.process_id, context=context)
 
 
 def _as_process(

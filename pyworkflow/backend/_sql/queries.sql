@@ -109,6 +109,16 @@ FROM activities WHERE category = :category AND state = 'scheduled'
     AND (CAST(:root_id AS TEXT) IS NULL OR root_id = :root_id)
 ORDER BY seq LIMIT 1
 
+-- A task claimed with a token its worker chose (Poll.claim_token), found again
+-- after the answer that carried it was lost: a rare path, so no index of its own.
+-- name: decision_claimed_with
+SELECT {runs}
+FROM runs WHERE status = 'open' AND decision = 'started' AND decision_token = :token
+
+-- name: activity_claimed_with
+SELECT {activities}
+FROM activities WHERE state = 'started' AND token = :token
+
 -- name: due_activities
 SELECT {activities}
 FROM activities WHERE due_at <= :now

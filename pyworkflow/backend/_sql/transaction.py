@@ -223,6 +223,12 @@ class SQLTransaction:
     def _claimed_activity(self, row: Sequence[Any] | None) -> ActivityRecord | None:
         return self._activity_read(row)
 
+    def decision_claimed_with(self, token: str) -> ProcessRecord | None:
+        return self._run_read(self._one("decision_claimed_with", {"token": token}))
+
+    def activity_claimed_with(self, token: str) -> ActivityRecord | None:
+        return self._activity_read(self._one("activity_claimed_with", {"token": token}))
+
     # The sweep of due work: one statement answers "nothing is due", the common
     # case, instead of one query per kind of deadline.
 
