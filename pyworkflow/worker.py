@@ -26,7 +26,12 @@ from .activity import (
     InterruptedActivityResult,
 )
 from .defaults import Defaults
-from .exceptions import BackendError, InvalidPayloadError, UnknownResourceException
+from .exceptions import (
+    BackendError,
+    InvalidPayloadError,
+    PyworkflowError,
+    UnknownResourceException,
+)
 from .hooks import Outcome, TaskInfo, WorkerHook, run_with_hooks
 from .manager import Manager
 from .purging import Purger
@@ -263,9 +268,9 @@ class Worker:
         run, past ``max_tasks`` and a stop too, as any task it claimed ahead."""
         try:
             claimed = self._claimed_with(claim_token)
-        except BackendError as error:
+        except PyworkflowError as error:  # unreachable again, or a history it cannot read
             self.logger.warning(
-                "cannot look for the task claimed with a lost answer; it is offered "
+                "cannot take in hand the task claimed with a lost answer; it is offered "
                 "again once its claim times out: %s",
                 error,
                 extra={**fields, "error": str(error)},

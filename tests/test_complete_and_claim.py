@@ -4,6 +4,7 @@ claimed behind by it, whatever stops the worker."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -275,3 +276,23 @@ def test_a_claim_token_finds_its_task_only_while_it_is_claimed(manager):
     assert found_activity.context == ahead.context
     manager.complete_task(ahead, 2)
     assert manager.claimed_activity("activity-token") is None
+
+
+@pytest.mark.needs("claim_with_report")
+def test_a_lost_claim_that_cannot_be_looked_up_is_logged_and_the_worker_goes_on(manager, caplog):
+    process_id = start(manager)
+    task = take_decision(manager, process_id)
+    names = ["a", "b", "c"]
+    manager.complete_task(task, [ScheduleActivity(EchoActivity, id=n, input=n) for n in names])
+    lose_one_answer(manager.backend, "complete_and_claim_activity_task")
+
+    def unreachable(token: str) -> None:
+        raise BackendUnavailableError("connection lost again")
+
+    manager.backend.claimed_activity_task = unreachable  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="pyworkflow"):
+        assert ActivityWorker(manager).run(exit_when_idle=True) == 2
+    [logged] = [r for r in caplog.records if "cannot take in hand" in r.getMessage()]
+    assert logged.activity_id == "b"  # the report whose answer was lost
+    history = manager.process_by_id(process_id).history
+    assert sorted(e.activity_execution.id for e in history if e.type == "activity") == ["a", "b"]
