@@ -340,6 +340,8 @@ def test_only_claims_commit_without_waiting_for_the_flush(
     note("heartbeat")
     manager.complete_task(activity, 1)
     note("complete activity")
+    assert manager.next_activity() is None
+    note("poll that finds nothing")
     assert unflushed == [
         ("start", False),
         ("claim decision", True),
@@ -347,6 +349,7 @@ def test_only_claims_commit_without_waiting_for_the_flush(
         ("claim activity", True),
         ("heartbeat", False),
         ("complete activity", False),
+        ("poll that finds nothing", False),  # wrote nothing: nothing to flush
     ]
     # Committed all the same, and only for the transaction that asked.
     history = Manager(backends(), workflows=ALL_WORKFLOWS).process_by_id(process_id).history

@@ -555,11 +555,15 @@ class _PostgresTransaction(SQLTransaction):
         # The server time and earliest deadline read together by now(), if it ran.
         self._earliest: tuple[int, int | None] | None = None
         self.pipeline = Pipeline(connection, BEGIN)
+        # Whether it wrote: a commit with nothing to write has nothing to flush.
+        self.wrote = False
 
     def _run(self, query: str, params: Any) -> Any:
-        if query.startswith(_WRITES) and query not in self._answered_writes:
-            self.pipeline.hold(query, params)
-            return None
+        if query.startswith(_WRITES):
+            self.wrote = True
+            if query not in self._answered_writes:
+                self.pipeline.hold(query, params)
+                return None
         return self.pipeline.send(query, params)
 
     def _tell_of_run(self, run: ProcessRecord) -> None:
@@ -722,7 +726,7 @@ class _Transaction:
                 finals: list[tuple[str, Any]] = []
                 if self._tx.news:
                     finals.append(self._store.notification(self._tx.news))
-                if not self._durable:
+                if not self._durable and self._tx.wrote:
                     finals.append((NOT_FLUSHED, None))
                 self._tx.pipeline.commit(*finals)
             except psycopg.Error as failure:
