@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -35,7 +36,9 @@ from pyworkflow.exceptions import (
     UnknownActivityException,
 )
 from pyworkflow.manager import Manager
+from pyworkflow.process import Process
 from pyworkflow.signal import Signal
+from pyworkflow.workflow import Workflow
 
 from .postgres_db import DATABASE, server_dsn
 from .support import (
@@ -357,6 +360,65 @@ def test_only_claims_commit_without_waiting_for_the_flush(
     (setting,) = writing.store._connection().execute("SHOW synchronous_commit").fetchone()
     writing.close()
     assert setting == "on"
+
+
+def test_a_call_sends_its_first_read_with_the_servers_time(backends, monkeypatch) -> None:
+    """Each call's first round trip reads the server's time: the run, activity or
+    task the call reads first goes with it, one round trip fewer per call."""
+    backend = backends()
+    manager = Manager(backend, workflows=ALL_WORKFLOWS)
+    trips = [0]
+    exchange = Pipeline._exchange
+
+    def counted(pipeline: Pipeline, statements: Sequence[tuple[str, Any]]) -> list[Any]:
+        trips[0] += 1
+        return exchange(pipeline, statements)
+
+    monkeypatch.setattr(Pipeline, "_exchange", counted)
+    calls = []
+
+    def trip(call: str, work: Callable[[], Any]) -> Any:
+        trips[0] = 0
+        answer = work()
+        calls.append((call, trips[0]))
+        return answer
+
+    process_id = start(manager)
+    task = trip("claim decision", manager.next_decision)
+    assert task is not None and task.process.id == process_id
+    schedule = [ScheduleActivity(EchoActivity, id="e", input=1)]
+    trip("complete decision", lambda: manager.complete_task(task, schedule))
+    activity = trip("claim activity", manager.next_activity)
+    trip("heartbeat", lambda: backend.heartbeat_activity_task(activity))
+    trip("complete activity", lambda: manager.complete_task(activity, 1))
+    trip("poll that finds nothing", manager.next_activity)
+    assert calls == [
+        ("claim decision", 3),  # time and claim; the history; the writes and COMMIT
+        ("complete decision", 3),  # time and run; the activity id's check; writes, COMMIT
+        ("claim activity", 2),
+        ("heartbeat", 2),
+        ("complete activity", 2),
+        ("poll that finds nothing", 2),
+    ]
+
+
+class ShortLivedWorkflow(Workflow):
+    timeout = 0.3
+
+    def decide(self, process: Process) -> Any:
+        return []
+
+
+def test_a_task_read_early_is_not_claimed_once_the_sweep_closed_its_run(backends) -> None:
+    """A claim's first read goes before the sweep of deadlines due: when the sweep
+    wrote, what it read then may be gone, and is asked again."""
+    manager = Manager(backends(), workflows=[ShortLivedWorkflow])
+    process_id = start(manager, workflow=ShortLivedWorkflow)
+    time.sleep(0.5)  # past the process's timeout, with nobody looking
+    assert manager.next_decision() is None
+    process = manager.process_by_id(process_id)
+    assert process.status == "timed_out"
+    assert [type(e).__name__ for e in process.history].count("ProcessTimedOutEvent") == 1
 
 
 def test_a_watcher_of_closings_sleeps_through_other_writes(backends) -> None:

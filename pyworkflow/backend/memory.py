@@ -139,6 +139,18 @@ class MemoryTransaction:
     def now(self) -> datetime | None:
         return None  # one process: its own clock is the only one
 
+    # Reads said ahead of now(): memory answers each at once.
+    def expect_run(self, run_id: str) -> None:
+        pass
+
+    def expect_activity(self, run_id: str, activity_id: str) -> None:
+        pass
+
+    def expect_claim(
+        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
+    ) -> None:
+        pass
+
     def insert_process(self, record: ProcessRecord) -> None:
         self.d.run_seq[record.run_id] = len(self.d.run_seq)
         self.d.runs_by_process.setdefault(record.process_id, []).append(record.run_id)

@@ -81,7 +81,7 @@ from ._postgres_pipeline import UNKNOWN_STATEMENT, Pipeline
 from ._sql import migrations, queries, record_schema_version
 from ._sql.connections import ThreadConnections, Watchdog
 from ._sql.rows import ACTIVITY_COLUMNS, from_micros
-from ._sql.transaction import SQLTransaction
+from ._sql.transaction import SQLTransaction, name_list
 from .base import RUNS_CLOSED
 
 SCHEMA_VERSION = 3
@@ -113,6 +113,8 @@ LISTEN_POLL = 0.25
 # Connections are in autocommit mode and begin each transaction themselves.
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+# The server's clock in microseconds since the epoch, as the rows keep times.
+SERVER_MICROS = "CAST(floor(extract(epoch FROM clock_timestamp()) * 1000000) AS BIGINT)"
 # Sent just before a COMMIT that need not wait for the WAL's flush (see run()).
 NOT_FLUSHED = "SET LOCAL synchronous_commit TO OFF"
 _ACTIVITY_WIDTH = len(ACTIVITY_COLUMNS)
@@ -186,6 +188,11 @@ class PostgresStore:
         self._conninfo = make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
         self._statements = queries("pyformat", "postgres")
         self._read_statements = queries("pyformat", "postgres", locks=False)
+        # A decision claim sent before the unit has the server's time: the claim
+        # statement, at the server's clock.
+        self._early_decision_claim = self._statements["next_decision"].replace(
+            "%(now)s", SERVER_MICROS
+        )
         self._answered_writes = frozenset(self._statements[name] for name in _ANSWERED_WRITES)
         self._local = threading.local()
         self._connections = ThreadConnections(
@@ -557,6 +564,11 @@ class _PostgresTransaction(SQLTransaction):
         self.pipeline = Pipeline(connection, BEGIN)
         # Whether it wrote: a commit with nothing to write has nothing to flush.
         self.wrote = False
+        self._early_decision_claim = store._early_decision_claim
+        # Reads the unit said it would make (expect_*), sent with now()'s round trip,
+        # and then their answers (a row, or None), each used once.
+        self._expected: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
+        self._early: dict[tuple[Any, ...], Any] = {}
 
     def _run(self, query: str, params: Any) -> Any:
         if query.startswith(_WRITES):
@@ -596,12 +608,45 @@ class _PostgresTransaction(SQLTransaction):
 
     def now(self) -> datetime | None:
         """The server's clock: workers and clients on machines whose clocks differ
-        then agree on every deadline and timer."""
-        row = self._run(self._sql["server_time"], None).fetchone()
+        then agree on every deadline and timer. The reads the unit said it would
+        make go in the same round trip, instead of one each after it."""
+        expected, self._expected = self._expected, []
+        statements = [(self._sql["server_time"], None), *((q, p) for _, q, p in expected)]
+        answers = self.pipeline.send_each(statements)
+        row = answers[0].fetchone()
         assert row is not None
         micros, earliest = row
         self._earliest = (micros, earliest)
+        for (key, _, _), answer in zip(expected, answers[1:], strict=True):
+            self._early[key] = answer.fetchone()
         return from_micros(micros)
+
+    # A unit's first reads, said before now() (see the Transaction protocol). Each
+    # answer is used at most once, and only while the unit has written nothing:
+    # a write (the sweep's, of deadlines due) may have changed what it read.
+
+    def expect_run(self, run_id: str) -> None:
+        self._expected.append((("run", run_id), self._sql["get_run"], {"run_id": run_id}))
+
+    def expect_activity(self, run_id: str, activity_id: str) -> None:
+        params = {"run_id": run_id, "activity_id": activity_id}
+        key = ("activity", run_id, activity_id)
+        self._expected.append((key, self._sql["lock_run_get_activity"], params))
+
+    def expect_claim(
+        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
+    ) -> None:
+        params = {"category": category, "names": name_list(names), "root_id": root_id}
+        statement = self._early_decision_claim if kind == "decision" else self._sql["next_activity"]
+        key = ("claim", kind, category, params["names"], root_id)
+        self._expected.append((key, statement, params))
+
+    def _early_answer(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
+        """Whether an early read answers ``key`` still, and its row (None: no row)."""
+        if key not in self._early:
+            return False, None
+        row = self._early.pop(key)
+        return not self.wrote, row
 
     def _lock_run(self, run_id: str) -> None:
         if run_id not in self._locked:
@@ -614,7 +659,8 @@ class _PostgresTransaction(SQLTransaction):
     def get_run(self, run_id: str) -> ProcessRecord | None:
         run = self._came_along.pop(run_id, None)
         if run is None:
-            run = super().get_run(run_id)
+            answered, row = self._early_answer(("run", run_id))
+            run = self._run_read(row) if answered and row is not None else super().get_run(run_id)
         self._note([run])
         return run
 
@@ -650,6 +696,9 @@ class _PostgresTransaction(SQLTransaction):
         return run
 
     def get_activity(self, run_id: str, activity_id: str) -> ActivityRecord | None:
+        answered, row = self._early_answer(("activity", run_id, activity_id))
+        if answered and row is not None:
+            return self._activity_and_run(row)
         if run_id not in self._locked:
             # The usual case (a heartbeat, a result) in one round trip: run and
             # activity locked together.
@@ -670,13 +719,32 @@ class _PostgresTransaction(SQLTransaction):
             return self._earliest[1]
         return super()._earliest_deadline(micros)
 
+    def next_decision(
+        self,
+        category: str,
+        now: datetime,
+        workflows: Sequence[str] | None = None,
+        root_id: str | None = None,
+    ) -> ProcessRecord | None:
+        # Found nothing early: nothing was there to claim when this unit began.
+        key = ("claim", "decision", category, name_list(workflows), root_id)
+        answered, row = self._early_answer(key)
+        if answered:
+            return self._run_read(row)
+        return super().next_decision(category, now, workflows, root_id)
+
     def next_activity(
         self,
         category: str,
         activities: Sequence[str] | None = None,
         root_id: str | None = None,
     ) -> ActivityRecord | None:
-        activity = super().next_activity(category, activities, root_id)
+        key = ("claim", "activity", category, name_list(activities), root_id)
+        answered, row = self._early_answer(key)
+        if answered:
+            activity = self._claimed_activity(row)
+        else:
+            activity = super().next_activity(category, activities, root_id)
         if activity is not None:
             self._locked.add(activity.run_id)
         return activity

@@ -284,19 +284,22 @@ class Engine(Backend):
             lambda tx, now: tx.next_decision(poll.category, now, poll.names, poll.root_process)
         ):
             return None
-        return self._transact(self._decision_claim(poll), durable=False)
+        return self._transact(
+            self._decision_claim(poll), durable=False, expect=_claim_of("decision", poll)
+        )
 
     def complete_decision_task(
         self, task: DecisionTask, decisions: Decision | Sequence[Decision]
     ) -> None:
         """Record ``decisions`` (one, or a list, as ``decide()`` may return) and apply them."""
-        self._transact(self._decision_completion(task, decisions))
+        self._transact(self._decision_completion(task, decisions), expect=_run_of(task))
 
     def complete_and_claim_decision_task(
         self, task: DecisionTask, decisions: Decision | Sequence[Decision], poll: Poll
     ) -> DecisionTask | None:
         return self._transact(
-            _then(self._decision_completion(task, decisions), self._decision_claim(poll))
+            _then(self._decision_completion(task, decisions), self._decision_claim(poll)),
+            expect=_run_of(task),
         )
 
     def _decision_claim(self, poll: Poll) -> Callable[[Transaction, datetime], DecisionTask | None]:
@@ -363,7 +366,7 @@ class Engine(Backend):
             run.release_decision(_after(now, decision_backoff(run.decision_failures)))
             tx.update_process(run)
 
-        self._transact(fail)
+        self._transact(fail, expect=_run_of(task))
 
     def _held_decision(self, tx: Transaction, task: DecisionTask, now: datetime) -> ProcessRecord:
         run = tx.get_run(str(task.context.get("run_id")))
@@ -542,7 +545,9 @@ class Engine(Backend):
             lambda tx, _: tx.next_activity(poll.category, poll.names, poll.root_process)
         ):
             return None
-        return self._transact(self._activity_claim(poll), durable=False)
+        return self._transact(
+            self._activity_claim(poll), durable=False, expect=_claim_of("activity", poll)
+        )
 
     def _activity_claim(self, poll: Poll) -> Callable[[Transaction, datetime], ActivityTask | None]:
         def claim(tx: Transaction, now: datetime) -> ActivityTask | None:
@@ -587,16 +592,17 @@ class Engine(Backend):
             tx.update_activity(activity)
             return activity.cancel_requested
 
-        return self._transact(heartbeat)
+        return self._transact(heartbeat, expect=_activity_of(task))
 
     def complete_activity_task(self, task: ActivityTask, result: ActivityResult) -> None:
-        self._transact(self._activity_completion(task, result))
+        self._transact(self._activity_completion(task, result), expect=_activity_of(task))
 
     def complete_and_claim_activity_task(
         self, task: ActivityTask, result: ActivityResult, poll: Poll
     ) -> ActivityTask | None:
         return self._transact(
-            _then(self._activity_completion(task, result), self._activity_claim(poll))
+            _then(self._activity_completion(task, result), self._activity_claim(poll)),
+            expect=_activity_of(task),
         )
 
     def _activity_completion(
@@ -667,9 +673,15 @@ class Engine(Backend):
         due = self.store.next_due_at()
         return due is not None and due <= now
 
-    def _transact(self, work: Callable[[Transaction, datetime], V], durable: bool = True) -> V:
+    def _transact(
+        self,
+        work: Callable[[Transaction, datetime], V],
+        durable: bool = True,
+        expect: Callable[[Transaction], None] | None = None,
+    ) -> V:
         """Run ``work`` as one transaction of the store, after the deadlines due, and
-        publish what it appended once that is committed.
+        publish what it appended once that is committed. ``expect`` tells the
+        transaction, before anything is read, what ``work`` will read first.
 
         A call the rules refuse (a late completion, a closed process) still commits
         what it wrote on the way, such as the deadlines it found expired: the refusal
@@ -677,6 +689,8 @@ class Engine(Backend):
         find and write them again. Any other exception rolls the transaction back."""
 
         def unit(tx: Transaction) -> tuple[V | None, PyworkflowError | None, list[PublishedEvent]]:
+            if expect is not None:
+                expect(tx)
             now = (None if self._clock_given else tx.now()) or self.clock()
             self._expire_due(tx, now)
             try:
@@ -923,6 +937,22 @@ def _then(
             return None
 
     return both
+
+
+def _run_of(task: DecisionTask) -> Callable[[Transaction], None]:
+    """What a report of ``task`` reads first: its run."""
+    return lambda tx: tx.expect_run(str(task.context.get("run_id")))
+
+
+def _activity_of(task: ActivityTask) -> Callable[[Transaction], None]:
+    """What a report of ``task`` reads first: its activity (and run)."""
+    run_id, activity_id = str(task.context.get("run_id")), task.activity_execution.id
+    return lambda tx: tx.expect_activity(run_id, activity_id)
+
+
+def _claim_of(kind: str, poll: Poll) -> Callable[[Transaction], None]:
+    """What a claim reads first: the next task ``poll`` asks for."""
+    return lambda tx: tx.expect_claim(kind, poll.category, poll.names, poll.root_process)
 
 
 def _decision_task(run: ProcessRecord, history: list[Event]) -> DecisionTask:

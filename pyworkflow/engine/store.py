@@ -34,6 +34,25 @@ class Transaction(Protocol):
         differ; None where the caller's clock serves (one machine)."""
         ...
 
+    # What the unit will read first, said before ``now()``: a store that waits for
+    # each answer from a server (PostgreSQL) sends these reads along with now()'s,
+    # in one round trip, and answers the calls that follow from them while the
+    # unit has written nothing since; the others do nothing.
+    def expect_run(self, run_id: str) -> None:
+        """``get_run(run_id)`` comes."""
+        ...
+
+    def expect_activity(self, run_id: str, activity_id: str) -> None:
+        """``get_activity(run_id, activity_id)`` comes."""
+        ...
+
+    def expect_claim(
+        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
+    ) -> None:
+        """``next_decision`` (``kind`` "decision", at the store's time) or
+        ``next_activity`` with these arguments comes."""
+        ...
+
     # processes
     def insert_process(self, record: ProcessRecord) -> None: ...
     def update_process(self, record: ProcessRecord) -> None: ...

@@ -65,6 +65,18 @@ class SQLTransaction:
         """None: a database on one machine (SQLite) shares the callers' clock."""
         return None
 
+    # Reads said ahead of now(): SQLite answers each as it is made, in-process.
+    def expect_run(self, run_id: str) -> None:
+        pass
+
+    def expect_activity(self, run_id: str, activity_id: str) -> None:
+        pass
+
+    def expect_claim(
+        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
+    ) -> None:
+        pass
+
     # processes
 
     def _run_read(self, row: Sequence[Any] | None) -> ProcessRecord | None:
@@ -117,7 +129,7 @@ class SQLTransaction:
     def list_runs(
         self, workflow: str | None, tag: str | None, statuses: Sequence[str]
     ) -> list[ProcessRecord]:
-        params = {"statuses": _name_list(statuses), "workflow": workflow}
+        params = {"statuses": name_list(statuses), "workflow": workflow}
         runs = [run_from_row(row) for row in self._all("list_runs", params)]
         return [run for run in runs if tag is None or tag in run.tags]
 
@@ -206,7 +218,7 @@ class SQLTransaction:
         params = {
             "category": category,
             "now": to_micros(now),
-            "names": _name_list(workflows),
+            "names": name_list(workflows),
             "root_id": root_id,
         }
         return self._run_read(self._one("next_decision", params))
@@ -217,7 +229,7 @@ class SQLTransaction:
         activities: Sequence[str] | None = None,
         root_id: str | None = None,
     ) -> ActivityRecord | None:
-        params = {"category": category, "names": _name_list(activities), "root_id": root_id}
+        params = {"category": category, "names": name_list(activities), "root_id": root_id}
         return self._claimed_activity(self._one("next_activity", params))
 
     def _claimed_activity(self, row: Sequence[Any] | None) -> ActivityRecord | None:
@@ -288,6 +300,6 @@ class SQLTransaction:
         self._stored.pop(("runs", run_id), None)
 
 
-def _name_list(names: Sequence[str] | None) -> str | None:
+def name_list(names: Sequence[str] | None) -> str | None:
     """The ",A,B," form the claim statements test membership in; None for any name."""
     return None if names is None else "," + ",".join(names) + ","
