@@ -25,6 +25,7 @@ from ..engine.records import (
     ProcessRecord,
     TimerRecord,
 )
+from ..engine.store import AnswersAsAsked
 from ..events import Event
 from ..observe import PublishedEvent
 
@@ -128,7 +129,7 @@ class MemoryData:
         self.delayed_decisions = _DueHeap()
 
 
-class MemoryTransaction:
+class MemoryTransaction(AnswersAsAsked):
     def __init__(self, data: MemoryData) -> None:
         self.d = data
         self.dirty = False
@@ -138,18 +139,6 @@ class MemoryTransaction:
 
     def now(self) -> datetime | None:
         return None  # one process: its own clock is the only one
-
-    # Reads said ahead of now(): memory answers each at once.
-    def expect_run(self, run_id: str) -> None:
-        pass
-
-    def expect_activity(self, run_id: str, activity_id: str) -> None:
-        pass
-
-    def expect_claim(
-        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
-    ) -> None:
-        pass
 
     def insert_process(self, record: ProcessRecord) -> None:
         self.d.run_seq[record.run_id] = len(self.d.run_seq)

@@ -135,6 +135,22 @@ class Transaction(Protocol):
         ...
 
 
+class AnswersAsAsked:
+    """The ``expect_*`` hints of a transaction that answers each read as it is made
+    (memory, SQLite in-process): nothing is gained by knowing a read ahead."""
+
+    def expect_run(self, run_id: str) -> None:
+        pass
+
+    def expect_activity(self, run_id: str, activity_id: str) -> None:
+        pass
+
+    def expect_claim(
+        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
+    ) -> None:
+        pass
+
+
 class Store(Protocol):
     #: Whether a write transaction excludes every other writer of the database, as
     #: SQLite's lock does: then a claim that would find nothing first looks in a

@@ -13,6 +13,7 @@ from typing import Any
 
 from ... import codec
 from ...engine.records import ActivityRecord, ProcessRecord, TimerRecord
+from ...engine.store import AnswersAsAsked
 from ...events import Event
 from ...observe import PublishedEvent
 from . import Statements
@@ -42,7 +43,7 @@ _RUN_KEY = ("run_id",)
 _ACTIVITY_KEY = ("run_id", "activity_id")
 
 
-class SQLTransaction:
+class SQLTransaction(AnswersAsAsked):
     def __init__(self, execute: Execute, statements: Statements) -> None:
         self._execute = execute
         self._sql = statements
@@ -64,18 +65,6 @@ class SQLTransaction:
     def now(self) -> datetime | None:
         """None: a database on one machine (SQLite) shares the callers' clock."""
         return None
-
-    # Reads said ahead of now(): SQLite answers each as it is made, in-process.
-    def expect_run(self, run_id: str) -> None:
-        pass
-
-    def expect_activity(self, run_id: str, activity_id: str) -> None:
-        pass
-
-    def expect_claim(
-        self, kind: str, category: str, names: Sequence[str] | None, root_id: str | None
-    ) -> None:
-        pass
 
     # processes
 
