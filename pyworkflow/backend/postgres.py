@@ -638,8 +638,7 @@ class _PostgresTransaction(SQLTransaction):
     ) -> None:
         params = {"category": category, "names": name_list(names), "root_id": root_id}
         statement = self._early_decision_claim if kind == "decision" else self._sql["next_activity"]
-        key = ("claim", kind, category, params["names"], root_id)
-        self._expected.append((key, statement, params))
+        self._expected.append((_claim_key(kind, category, names, root_id), statement, params))
 
     def _early_answer(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
         """Whether an early read answers ``key`` still, and its row (None: no row)."""
@@ -727,8 +726,7 @@ class _PostgresTransaction(SQLTransaction):
         root_id: str | None = None,
     ) -> ProcessRecord | None:
         # Found nothing early: nothing was there to claim when this unit began.
-        key = ("claim", "decision", category, name_list(workflows), root_id)
-        answered, row = self._early_answer(key)
+        answered, row = self._early_answer(_claim_key("decision", category, workflows, root_id))
         if answered:
             return self._run_read(row)
         return super().next_decision(category, now, workflows, root_id)
@@ -739,8 +737,7 @@ class _PostgresTransaction(SQLTransaction):
         activities: Sequence[str] | None = None,
         root_id: str | None = None,
     ) -> ActivityRecord | None:
-        key = ("claim", "activity", category, name_list(activities), root_id)
-        answered, row = self._early_answer(key)
+        answered, row = self._early_answer(_claim_key("activity", category, activities, root_id))
         if answered:
             activity = self._claimed_activity(row)
         else:
@@ -804,6 +801,13 @@ class _Transaction:
         _rollback(connection)
         if isinstance(error, psycopg.Error):
             raise self._store._error(error) from None
+
+
+def _claim_key(
+    kind: str, category: str, names: Sequence[str] | None, root_id: str | None
+) -> tuple[Any, ...]:
+    """What an early claim read is kept under: the claim it stands for."""
+    return ("claim", kind, category, name_list(names), root_id)
 
 
 def _rollback(connection: psycopg.Connection[Any]) -> None:
